@@ -1,0 +1,159 @@
+import os
+import os.path as osp
+from typing import List, Optional
+
+from cosegtools.registry import DATASETS
+from .base_coseg_dataset import BaseCoSegDataset
+from .mask_io import check_image_mask_pair
+
+IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff')
+
+
+def list_class_folder(data_root, img_dir='images', mask_dir='masks'):
+    """Class names and, per class, the sorted image stems with their paths.
+
+    Returns:
+        dict: ``{class_name: [(stem, img_path, mask_dir_path), ...]}``.
+    """
+    if not osp.isdir(data_root):
+        raise FileNotFoundError(f'data_root {data_root!r} is not a directory')
+    layout = {}
+    for name in sorted(os.listdir(data_root)):
+        class_img_dir = osp.join(data_root, name, img_dir)
+        if not osp.isdir(class_img_dir):
+            continue
+        entries = []
+        for file in sorted(os.listdir(class_img_dir)):
+            stem, ext = osp.splitext(file)
+            if ext.lower() in IMG_EXTENSIONS:
+                entries.append((stem, osp.join(class_img_dir, file)))
+        layout[name] = entries
+    if not layout:
+        raise FileNotFoundError(
+            f'data_root {data_root!r} holds no class folder with an '
+            f'"{img_dir}/" sub-folder (expected <root>/<Class>/{img_dir}/*.jpg'
+            f' and <root>/<Class>/{mask_dir}/*.png)')
+    return layout
+
+
+def read_split_file(path):
+    """Read ``<Class>/<stem>`` lines; returns a list of (class, stem)."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'split file {path!r} does not exist')
+    items = []
+    with open(path) as f:
+        for line_no, line in enumerate(f, 1):
+            line = line.strip()
+            if not line:
+                continue
+            parts = line.split('/')
+            if len(parts) != 2 or not all(parts):
+                raise ValueError(
+                    f'{path}:{line_no}: expected "<Class>/<stem>", got '
+                    f'{line!r}')
+            items.append((parts[0], parts[1]))
+    return items
+
+
+@DATASETS.register_module()
+class CoSegClassFolderDataset(BaseCoSegDataset):
+    """A class-folder co-segmentation dataset.
+
+    Layout (PASCAL-VOC co-seg, iCoseg, MSRC, Internet)::
+
+        data_root/<Class>/images/<stem>.jpg
+        data_root/<Class>/masks/<stem>.png    # 0/255 or 0/1, same size
+
+    Every image of a class contains that class's object; the mask marks it.
+    All files of the selected images are checked when the dataset is built,
+    before any training starts (see :mod:`cosegtools.datasets.mask_io`).
+
+    Args:
+        data_root (str): dataset root.
+        split_file (str, optional): file of ``<Class>/<stem>`` lines, relative
+            to ``data_root`` unless absolute. None uses every image.
+        classes (Sequence[str], optional): restrict to these classes.
+        img_dir (str): image sub-folder of each class.
+        mask_dir (str): mask sub-folder of each class.
+        mask_suffix (str): mask file extension.
+        validate (bool): check every image/mask file at start-up.
+        **kwargs: passed to :class:`mmengine.dataset.BaseDataset`
+            (``pipeline``, ``test_mode``, ``lazy_init``, ...).
+    """
+
+    def __init__(self,
+                 data_root: str,
+                 split_file: Optional[str] = None,
+                 classes: Optional[List[str]] = None,
+                 img_dir: str = 'images',
+                 mask_dir: str = 'masks',
+                 mask_suffix: str = '.png',
+                 validate: bool = True,
+                 **kwargs):
+        self.split_file = split_file
+        self.img_dir = img_dir
+        self.mask_dir = mask_dir
+        self.mask_suffix = mask_suffix
+        self.validate = validate
+        self._layout = list_class_folder(data_root, img_dir, mask_dir)
+        if classes is not None:
+            unknown = sorted(set(classes) - set(self._layout))
+            if unknown:
+                raise ValueError(
+                    f'classes {unknown} have no folder in {data_root}')
+            self._layout = {c: self._layout[c] for c in classes}
+        kwargs.setdefault('metainfo', dict(classes=tuple(self._layout)))
+        super().__init__(data_root=data_root, **kwargs)
+
+    def _selected(self):
+        """(class, stem, img_path) of the images in the split."""
+        if self.split_file is None:
+            return [(c, stem, path) for c, entries in self._layout.items()
+                    for stem, path in entries]
+        split_path = self.split_file
+        if not osp.isabs(split_path):
+            split_path = osp.join(self.data_root, split_path)
+        index = {(c, stem): path
+                 for c, entries in self._layout.items()
+                 for stem, path in entries}
+        selected = []
+        for class_name, stem in read_split_file(split_path):
+            if class_name not in self._layout:
+                continue  # class filtered out by ``classes``
+            if (class_name, stem) not in index:
+                raise FileNotFoundError(
+                    f'{split_path}: lists {class_name}/{stem} but '
+                    f'{osp.join(self.data_root, class_name, self.img_dir)} '
+                    f'has no image with that stem')
+            selected.append((class_name, stem, index[(class_name, stem)]))
+        return selected
+
+    def load_data_list(self) -> List[dict]:
+        classes = list(self.metainfo['classes'])
+        data_list = []
+        for class_name, stem, img_path in self._selected():
+            mask_path = osp.join(self.data_root, class_name, self.mask_dir,
+                                 stem + self.mask_suffix)
+            if self.validate:
+                check_image_mask_pair(img_path, mask_path)
+            data_list.append(
+                dict(
+                    img_path=img_path,
+                    seg_map_path=mask_path,
+                    img_id=f'{class_name}/{stem}',
+                    class_name=class_name,
+                    class_idx=classes.index(class_name),
+                    seg_fields=[],
+                    reduce_zero_label=False))
+        where = self.split_file or self.data_root
+        if not data_list:
+            raise ValueError(f'dataset {where!r} is empty: no images found')
+        counts = {c: 0 for c in classes}
+        for info in data_list:
+            counts[info['class_name']] += 1
+        too_small = {c: n for c, n in counts.items() if n == 1}
+        if too_small:
+            raise ValueError(
+                f'dataset {where!r}: classes with fewer than 2 images cannot '
+                f'form a co-segmentation group: {too_small}')
+        return data_list

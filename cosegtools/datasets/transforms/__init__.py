@@ -1,0 +1,4 @@
+from .formatting import PackCoSegInputs
+from .loading import LoadCoSegMask
+
+__all__ = ['LoadCoSegMask', 'PackCoSegInputs']

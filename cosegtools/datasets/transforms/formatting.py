@@ -1,0 +1,59 @@
+import torch
+import torch.nn.functional as F
+from mmcv.transforms import BaseTransform
+from mmseg.datasets.transforms import PackSegInputs
+
+from cosegtools.registry import TRANSFORMS
+from cosegtools.structures import CoSegDataSample
+
+IMAGE_META_KEYS = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape',
+                   'pad_shape', 'scale_factor', 'flip', 'flip_direction',
+                   'reduce_zero_label', 'img_id', 'class_name', 'class_idx')
+
+
+@TRANSFORMS.register_module()
+class PackCoSegInputs(BaseTransform):
+    """Pack a processed group into model inputs and a CoSegDataSample.
+
+    The input dict holds one list entry per image under every key (the
+    output of ``TransformBroadcaster``). Each image is packed by mmseg's
+    ``PackSegInputs``; images of different sizes are padded bottom/right to
+    the largest one (masks with ``seg_pad_val``), and the padding is recorded
+    in each image's ``padding_size`` so predictions can be cropped back.
+
+    Returns:
+        dict:
+            - ``inputs`` (Tensor): (G, 3, H, W) uint8 images.
+            - ``data_samples`` (CoSegDataSample): one SegDataSample per image
+              and the group's ``has_common``.
+    """
+
+    def __init__(self, meta_keys=IMAGE_META_KEYS, seg_pad_val=255):
+        self.packer = PackSegInputs(meta_keys=meta_keys)
+        self.seg_pad_val = seg_pad_val
+
+    def transform(self, results: dict) -> dict:
+        num_images = len(results['img'])
+        packed = [
+            self.packer.transform({k: v[i] for k, v in results.items()})
+            for i in range(num_images)
+        ]
+        height = max(p['inputs'].shape[1] for p in packed)
+        width = max(p['inputs'].shape[2] for p in packed)
+        images, samples = [], []
+        for p in packed:
+            img, sample = p['inputs'], p['data_samples']
+            pad = (0, width - img.shape[2], 0, height - img.shape[1])
+            sample.set_metainfo(dict(padding_size=pad))
+            if any(pad):
+                img = F.pad(img, pad, value=0)
+                if 'gt_sem_seg' in sample:
+                    gt = F.pad(sample.gt_sem_seg.data, pad,
+                               value=self.seg_pad_val)
+                    sample.gt_sem_seg = type(sample.gt_sem_seg)(data=gt)
+            images.append(img)
+            samples.append(sample)
+        group = CoSegDataSample(
+            metainfo=dict(has_common=int(results['has_common'][0])))
+        group.image_samples = samples
+        return dict(inputs=torch.stack(images), data_samples=group)

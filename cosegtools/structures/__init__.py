@@ -1,0 +1,3 @@
+from .coseg_data_sample import CoSegDataSample
+
+__all__ = ['CoSegDataSample']
