@@ -107,7 +107,8 @@ def partition_class(members: List[int], group_size: Optional[int]):
         for i in range(0, len(members), group_size)
     ]
     if len(groups[-1]) < 2:
-        groups[-2] = groups[-2] + groups.pop()
+        last = groups.pop()
+        groups[-1] = groups[-1] + last
     return groups
 
 
@@ -123,9 +124,14 @@ class CoSegGroupSampler(Sampler):
         group_size (int, optional): images per group; None puts each whole
             class in one group. The last group of a class absorbs a single
             left-over image (so 2 gives pairs and at most one triple).
+        seed (int, optional): unused (the groups are not random); accepted
+            because the Runner passes its seed to every sampler.
     """
 
-    def __init__(self, dataset, group_size: Optional[int] = 2):
+    def __init__(self,
+                 dataset,
+                 group_size: Optional[int] = 2,
+                 seed: Optional[int] = None):
         if group_size is not None and group_size < 2:
             raise ValueError(f'group_size must be >= 2 or None, got '
                              f'{group_size}')

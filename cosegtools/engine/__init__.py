@@ -1,0 +1,3 @@
+from .hooks import CoSegOutputHook
+
+__all__ = ['CoSegOutputHook']

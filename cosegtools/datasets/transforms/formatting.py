@@ -18,7 +18,8 @@ class PackCoSegInputs(BaseTransform):
     The input dict holds one list entry per image under every key (the
     output of ``TransformBroadcaster``). Each image is packed by mmseg's
     ``PackSegInputs``; images of different sizes are padded bottom/right to
-    the largest one (masks with ``seg_pad_val``), and the padding is recorded
+    the largest one (training masks, which follow their image, with
+    ``seg_pad_val``), and the padding is recorded
     in each image's ``padding_size`` so predictions can be cropped back.
 
     Returns:
@@ -46,11 +47,14 @@ class PackCoSegInputs(BaseTransform):
             pad = (0, width - img.shape[2], 0, height - img.shape[1])
             sample.set_metainfo(dict(padding_size=pad))
             if any(pad):
-                img = F.pad(img, pad, value=0)
-                if 'gt_sem_seg' in sample:
+                # training masks follow the image; test masks keep the
+                # original size and are not padded
+                if 'gt_sem_seg' in sample and tuple(
+                        sample.gt_sem_seg.shape) == tuple(img.shape[1:]):
                     gt = F.pad(sample.gt_sem_seg.data, pad,
                                value=self.seg_pad_val)
                     sample.gt_sem_seg = type(sample.gt_sem_seg)(data=gt)
+                img = F.pad(img, pad, value=0)
             images.append(img)
             samples.append(sample)
         group = CoSegDataSample(

@@ -1,0 +1,3 @@
+from .output_hook import CoSegOutputHook
+
+__all__ = ['CoSegOutputHook']

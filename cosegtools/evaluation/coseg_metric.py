@@ -1,0 +1,161 @@
+"""Co-segmentation metric: Precision and Jaccard, per image, class and set.
+
+Definitions (see also the README, "Evaluation protocol"):
+    - predictions are compared with the ground truth at the image's original
+      resolution; the foreground is where the predicted foreground
+      probability exceeds 0.5 (the argmax of 2 classes);
+    - P (precision) of an image = correctly labelled pixels (foreground and
+      background) / all pixels;
+    - J (Jaccard) of an image = |pred fg AND gt fg| / |pred fg OR gt fg|;
+      when both are empty (e.g. an image of a negative pair predicted empty)
+      J = 1, and when only the ground truth is empty J = 0;
+    - per-class figures average the images of a class; ``mP``/``mJ`` average
+      the classes (the papers' PASCAL-VOC protocol); ``aP``/``aJ`` average all
+      images; ``pooled_J`` sums intersections and unions over all images.
+Each image is scored once even if it appeared in several groups (the first
+prediction counts). Figures are percentages.
+"""
+from collections import OrderedDict
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+from mmengine.dist import broadcast_object_list, collect_results
+from mmengine.evaluator import BaseMetric
+from mmengine.logging import MMLogger, print_log
+from terminaltables import AsciiTable
+
+from cosegtools.registry import METRICS
+
+
+def image_scores(pred: np.ndarray, gt: np.ndarray, ignore_index=255) -> dict:
+    """Pixel counts of one image; ``pred`` and ``gt`` are (H, W) {0, 1}."""
+    if pred.shape != gt.shape:
+        raise ValueError(f'prediction {pred.shape} and ground truth '
+                         f'{gt.shape} differ in size')
+    valid = gt != ignore_index
+    pred_fg = (pred == 1) & valid
+    gt_fg = (gt == 1) & valid
+    return dict(
+        intersection=int((pred_fg & gt_fg).sum()),
+        union=int((pred_fg | gt_fg).sum()),
+        correct=int(((pred_fg == gt_fg) & valid).sum()),
+        total=int(valid.sum()))
+
+
+def jaccard(record: dict) -> float:
+    if record['union'] == 0:
+        return 1.0
+    return record['intersection'] / record['union']
+
+
+def precision(record: dict) -> float:
+    return record['correct'] / max(record['total'], 1)
+
+
+def summarise(records: List[dict]) -> dict:
+    """Per-class and overall P/J (percent) from per-image records."""
+    per_class = OrderedDict()
+    for rec in sorted(records, key=lambda r: r['class_name']):
+        per_class.setdefault(rec['class_name'], []).append(rec)
+    class_rows = OrderedDict()
+    for name, recs in per_class.items():
+        class_rows[name] = dict(
+            n=len(recs),
+            P=100 * float(np.mean([precision(r) for r in recs])),
+            J=100 * float(np.mean([jaccard(r) for r in recs])))
+    inter = sum(r['intersection'] for r in records)
+    union = sum(r['union'] for r in records)
+    return dict(
+        classes=class_rows,
+        mP=float(np.mean([c['P'] for c in class_rows.values()])),
+        mJ=float(np.mean([c['J'] for c in class_rows.values()])),
+        aP=100 * float(np.mean([precision(r) for r in records])),
+        aJ=100 * float(np.mean([jaccard(r) for r in records])),
+        pooled_J=100 * inter / union if union else 100.0,
+        num_images=len(records))
+
+
+def format_table(summary: dict) -> str:
+    rows = [['class', 'images', 'P', 'J']]
+    for name, row in summary['classes'].items():
+        rows.append([name, row['n'], f"{row['P']:.2f}", f"{row['J']:.2f}"])
+    rows.append(['mean over classes', summary['num_images'],
+                 f"{summary['mP']:.2f}", f"{summary['mJ']:.2f}"])
+    rows.append(['mean over images', summary['num_images'],
+                 f"{summary['aP']:.2f}", f"{summary['aJ']:.2f}"])
+    rows.append(['pooled', summary['num_images'], '-',
+                 f"{summary['pooled_J']:.2f}"])
+    table = AsciiTable(rows)
+    table.inner_footing_row_border = True
+    return table.table
+
+
+@METRICS.register_module()
+class CoSegMetric(BaseMetric):
+    """Precision / Jaccard of co-segmentation, one record per image.
+
+    See the module docstring for the definitions. Results: ``mP``, ``mJ``
+    (class means), ``aP``, ``aJ`` (image means), ``pooled_J``.
+
+    Args:
+        ignore_index (int): ground-truth label not scored.
+        collect_device (str): 'cpu' or 'gpu'.
+        prefix (str, optional): prefix of the result keys.
+    """
+    default_prefix: Optional[str] = None
+
+    def __init__(self,
+                 ignore_index: int = 255,
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None):
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        self.ignore_index = ignore_index
+
+    def process(self, data_batch, data_samples: Sequence[dict]) -> None:
+        """Score every image of every group (as dicts, from the Evaluator)."""
+        for group in data_samples:
+            for sample in group['image_samples']:
+                pred = sample['pred_sem_seg']['data'].squeeze(0).cpu().numpy()
+                gt = sample['gt_sem_seg']['data'].squeeze(0).cpu().numpy()
+                record = image_scores(pred, gt, self.ignore_index)
+                record.update(
+                    img_path=sample['img_path'],
+                    class_name=sample.get('class_name', 'all'),
+                    has_common=group.get('has_common', 1))
+                self.results.append(record)
+
+    def evaluate(self, size: int) -> dict:
+        """Collect the records of all ranks and score each image once.
+
+        ``BaseMetric.evaluate`` truncates results to the dataset size, which
+        assumes one result per dataset item; here an item is an image and a
+        group may repeat images, so all records are gathered and the
+        duplicates dropped instead.
+        """
+        if len(self.results) == 0:
+            print_log(
+                f'{self.__class__.__name__} got no results: the dataloader '
+                'produced nothing to score.',
+                logger='current')
+        results = collect_results(self.results, None, self.collect_device)
+        metrics = {}
+        if results is not None:  # rank 0
+            metrics = self.compute_metrics(results)
+            if self.prefix:
+                metrics = {f'{self.prefix}/{k}': v for k, v in metrics.items()}
+        self.results.clear()
+        payload = [metrics]
+        broadcast_object_list(payload)
+        return payload[0]
+
+    def compute_metrics(self, results: list) -> Dict[str, float]:
+        unique = OrderedDict()
+        for record in results:
+            unique.setdefault(record['img_path'], record)
+        summary = summarise(list(unique.values()))
+        logger = MMLogger.get_current_instance()
+        print_log('\n' + format_table(summary), logger=logger)
+        return {
+            k: round(summary[k], 2)
+            for k in ('mP', 'mJ', 'aP', 'aJ', 'pooled_J')
+        }

@@ -1,0 +1,3 @@
+from .data_preprocessor import CoSegDataPreProcessor
+
+__all__ = ['CoSegDataPreProcessor']

@@ -1,0 +1,3 @@
+from .coseg_segmentor import CoSegmentor
+
+__all__ = ['CoSegmentor']

@@ -1,0 +1,98 @@
+from typing import List, Optional
+
+from mmseg.models.segmentors.base import BaseSegmentor
+from torch import Tensor
+
+from cosegtools.registry import MODELS
+
+
+@MODELS.register_module()
+class CoSegmentor(BaseSegmentor):
+    """Co-segmentation meta-architecture: shared backbone + co-seg head.
+
+    The backbone (and optional neck) runs once per image, on all N*G images of
+    a batch together; the head relates the images of each group.
+
+    ``forward(inputs, data_samples, mode)``:
+        - inputs (Tensor): (N, G, 3, H, W), normalised and padded by
+          :class:`CoSegDataPreProcessor`.
+        - data_samples (list[CoSegDataSample]): N groups of G image samples.
+        - mode: ``'loss'`` -> dict of losses; ``'predict'`` -> the N groups
+          with ``seg_logits`` and ``pred_sem_seg`` set on every image sample,
+          resized to the image's original shape; ``'tensor'`` -> logits
+          (N, G, K, h, w).
+
+    Args:
+        backbone (dict): backbone config (cosegtools', mmseg's or mmengine's).
+        decode_head (dict): a co-seg head (:class:`BaseCoSegHead`).
+        neck (dict, optional): neck applied to the backbone outputs.
+        data_preprocessor (dict, optional): usually
+            :class:`CoSegDataPreProcessor`.
+        train_cfg, test_cfg (dict, optional): passed to the head.
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 decode_head: dict,
+                 neck: Optional[dict] = None,
+                 data_preprocessor: Optional[dict] = None,
+                 train_cfg: Optional[dict] = None,
+                 test_cfg: Optional[dict] = None,
+                 init_cfg=None):
+        super().__init__(
+            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.backbone = MODELS.build(backbone)
+        if neck is not None:
+            self.neck = MODELS.build(neck)
+        self.decode_head = MODELS.build(decode_head)
+        self.align_corners = self.decode_head.align_corners
+        self.num_classes = self.decode_head.num_classes
+        self.out_channels = self.decode_head.out_channels
+        self.train_cfg = train_cfg
+        self.test_cfg = test_cfg
+
+    @staticmethod
+    def flatten(inputs: Tensor, data_samples=None):
+        """(N, G, 3, H, W) -> (N*G, 3, H, W), G and the N*G image samples."""
+        if inputs.dim() != 5:
+            raise ValueError('CoSegmentor expects inputs of shape '
+                             f'(N, G, 3, H, W), got {tuple(inputs.shape)}')
+        group_size = inputs.shape[1]
+        flat = inputs.flatten(0, 1)
+        samples = None
+        if data_samples is not None:
+            samples = [s for group in data_samples for s in group.image_samples]
+        return flat, group_size, samples
+
+    def extract_feat(self, inputs: Tensor) -> List[Tensor]:
+        """Features of (N*G, 3, H, W) images."""
+        x = self.backbone(inputs)
+        if self.with_neck:
+            x = self.neck(x)
+        return x
+
+    def encode_decode(self, inputs: Tensor, batch_img_metas=None) -> Tensor:
+        """(N, G, 3, H, W) -> logits (N*G, K, H, W) at the input size."""
+        flat, group_size, _ = self.flatten(inputs)
+        return self.decode_head.predict(
+            self.extract_feat(flat), group_size, flat.shape[-2:],
+            self.test_cfg)
+
+    def loss(self, inputs: Tensor, data_samples) -> dict:
+        flat, group_size, samples = self.flatten(inputs, data_samples)
+        losses = self.decode_head.loss(
+            self.extract_feat(flat), group_size, samples, self.train_cfg)
+        return {f'decode.{k}': v for k, v in losses.items()}
+
+    def predict(self, inputs: Tensor, data_samples=None):
+        if data_samples is None:
+            raise ValueError('predict needs the data samples (image shapes)')
+        seg_logits = self.encode_decode(inputs)
+        _, _, samples = self.flatten(inputs, data_samples)
+        self.postprocess_result(seg_logits, samples)
+        return data_samples
+
+    def _forward(self, inputs: Tensor, data_samples=None) -> Tensor:
+        flat, group_size, _ = self.flatten(inputs)
+        logits = self.decode_head.forward(self.extract_feat(flat), group_size)
+        return logits.view(inputs.shape[0], group_size, *logits.shape[1:])

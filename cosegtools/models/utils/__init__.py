@@ -1,0 +1,3 @@
+from .correlation import global_correlation, windowed_correlation
+
+__all__ = ['global_correlation', 'windowed_correlation']
