@@ -22,6 +22,7 @@ first mmseg import.
 import importlib.machinery
 import importlib.util
 import os
+import pickle
 import sys
 import types
 
@@ -78,6 +79,28 @@ def install_mmcv_ext_placeholder():
     return True
 
 
+# the statistics HistoryBuffer registers for itself (mmengine 0.10)
+HISTORY_BUFFER_STATISTICS = ('min', 'max', 'current', 'mean')
+
+
+def _history_buffer_getattr(obj, name):
+    """A ``getattr`` restricted to HistoryBuffer's statistics methods.
+
+    mmengine pickles ``HistoryBuffer._statistics_methods`` (e.g. ``'min':
+    HistoryBuffer.min``) as ``getattr(HistoryBuffer, 'min')``. Allowing the
+    real ``builtins.getattr`` would open the safe unpickler to arbitrary
+    attribute access, so only these look-ups are served.
+    """
+    from mmengine.logging.history_buffer import HistoryBuffer
+    allowed = set(HISTORY_BUFFER_STATISTICS) | set(
+        HistoryBuffer._statistics_methods)
+    if obj is HistoryBuffer and name in allowed:
+        return getattr(obj, name)
+    raise pickle.UnpicklingError(
+        f'checkpoint asks for getattr({obj!r}, {name!r}); only '
+        'HistoryBuffer statistics methods are allowed')
+
+
 def mmengine_checkpoint_globals():
     """The non-tensor globals that mmengine 0.10.x writes into checkpoints."""
     import numpy as np
@@ -89,8 +112,10 @@ def mmengine_checkpoint_globals():
     dtype_classes = [type(np.dtype(name)) for name in (
         'bool', 'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16',
         'uint32', 'uint64', 'float16', 'float32', 'float64')]
-    return [HistoryBuffer, _reconstruct, scalar, np.ndarray, np.dtype
-            ] + dtype_classes
+    return [
+        HistoryBuffer, _reconstruct, scalar, np.ndarray, np.dtype,
+        (_history_buffer_getattr, 'builtins.getattr')
+    ] + dtype_classes
 
 
 def allow_mmengine_checkpoints():

@@ -3,7 +3,7 @@
 _base_ = [
     '../_base_/models/docs_effnet-lite0.py',
     '../_base_/datasets/synthetic_coseg_pair.py',
-    '../_base_/default_runtime.py', '../_base_/schedules/schedule_1k_adamw.py'
+    '../_base_/default_runtime.py', '../_base_/schedules/schedule_2k_adamw.py'
 ]
 max_iters = 600
 param_scheduler = [

@@ -35,6 +35,7 @@ model = dict(
         ],
         skip_channels=32,
         num_classes=2,
-        loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0)),
+        loss_decode=dict(
+            type='CrossEntropyLoss', avg_non_ignore=True, loss_weight=1.0)),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))

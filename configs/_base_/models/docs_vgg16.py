@@ -23,6 +23,7 @@ model = dict(
         decoder_channels=(512, 512, 256, 128, 64),
         norm_cfg=None,
         num_classes=2,
-        loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0)),
+        loss_decode=dict(
+            type='CrossEntropyLoss', avg_non_ignore=True, loss_weight=1.0)),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))

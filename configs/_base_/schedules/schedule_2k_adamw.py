@@ -1,6 +1,6 @@
-# Short CPU schedule (1k iterations): AdamW with a 10x smaller LR on the pretrained backbone,
+# Short CPU schedule (2k iterations): AdamW with a 10x smaller LR on the pretrained backbone,
 # linear warm-up then poly decay.
-max_iters = 1000
+max_iters = 2000
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='AdamW', lr=1e-3, weight_decay=1e-4),
@@ -16,7 +16,7 @@ param_scheduler = [
         by_epoch=False),
 ]
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters,
-                 val_interval=200)
+                 val_interval=500)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(
@@ -26,7 +26,7 @@ default_hooks = dict(
     checkpoint=dict(
         type='CheckpointHook',
         by_epoch=False,
-        interval=200,
+        interval=500,
         max_keep_ckpts=2,
         save_best='mJ',
         rule='greater'),
