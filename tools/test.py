@@ -6,6 +6,7 @@ Prints the per-class P/J table; ``--out`` writes the predicted masks and
 import argparse
 import os
 import os.path as osp
+import sys
 
 import cosegtools  # noqa: F401  (applies the stack work-arounds first)
 from cosegtools import compat
@@ -41,6 +42,9 @@ def parse_args():
 
 def main():
     args = parse_args()
+    # like ``python -m``: modules of the working directory (e.g. projects/
+    # named in custom_imports) are importable
+    sys.path.insert(0, os.getcwd())
     register_all_modules()
     for path, what in ((args.config, 'config'), (args.checkpoint,
                                                  'checkpoint')):

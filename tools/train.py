@@ -3,6 +3,7 @@ import argparse
 import logging
 import os
 import os.path as osp
+import sys
 
 import cosegtools  # noqa: F401  (applies the stack work-arounds first)
 from cosegtools import compat
@@ -66,6 +67,9 @@ def build_cfg(args):
 
 def main():
     args = parse_args()
+    # like ``python -m``: modules of the working directory (e.g. projects/
+    # named in custom_imports) are importable
+    sys.path.insert(0, os.getcwd())
     register_all_modules()
     cfg = build_cfg(args)
     if args.launcher != 'none' and compat.init_cpu_distributed():

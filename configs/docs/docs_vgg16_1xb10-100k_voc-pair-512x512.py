@@ -27,7 +27,8 @@ test_pipeline = [
         ]),
     dict(type='PackCoSegInputs'),
 ]
-model = dict(data_preprocessor=dict(size=(512, 512), size_divisor=None))
+crop_size = (512, 512)
+model = dict(data_preprocessor=dict(size=crop_size, size_divisor=None))
 train_dataloader = dict(batch_size=10, dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = dict(dataset=dict(pipeline=test_pipeline))

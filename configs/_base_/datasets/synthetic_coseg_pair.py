@@ -2,6 +2,7 @@
 # test sets are drawn from different seeds.
 dataset_type = 'SyntheticCoSegDataset'
 img_size = (128, 128)
+crop_size = img_size
 train_pipeline = [
     dict(
         type='TransformBroadcaster',

@@ -1,0 +1,3 @@
+from .channel_attention_head import GroupChannelAttentionHead
+
+__all__ = ['GroupChannelAttentionHead']

@@ -1,0 +1,88 @@
+import pickle
+import sys
+
+import pytest
+import torch
+
+from cosegtools import compat
+
+
+def test_mmseg_models_import_under_the_installed_mmcv():
+    import mmseg.models  # noqa: F401
+    from mmseg.registry import MODELS
+    assert MODELS.get('ResNetV1c') is not None
+
+
+def test_placeholder_only_without_compiled_ops():
+    module = sys.modules.get('mmcv._ext')
+    if compat.has_compiled_mmcv_ops():
+        assert not getattr(module, 'COSEGTOOLS_PLACEHOLDER', False)
+        pytest.skip('full mmcv with compiled ops: no placeholder needed')
+    assert module.COSEGTOOLS_PLACEHOLDER
+    assert module.__spec__.loader is None
+
+
+def test_calling_a_missing_compiled_op_raises_a_clear_error():
+    if compat.has_compiled_mmcv_ops():
+        pytest.skip('full mmcv installed: ops are real')
+    from mmcv.ops import nms
+    with pytest.raises(RuntimeError, match='"nms" was called.*no compiled'):
+        nms(torch.rand(3, 4), torch.rand(3), 0.5)
+
+
+def test_mmengine_checkpoint_objects_load_with_weights_only(tmp_path):
+    import numpy as np
+    from mmengine.logging import HistoryBuffer, MessageHub
+    hub = MessageHub('compat-test')
+    hub.update_scalar('train/loss', np.float64(0.5))
+    hub.update_info('iter', 3)
+    path = tmp_path / 'ckpt.pth'
+    torch.save(
+        dict(
+            message_hub=hub.state_dict(),
+            arr=np.arange(3, dtype=np.int64),
+            w=torch.ones(2)), path)
+    loaded = torch.load(path)  # torch's default: weights_only=True
+    buffer = loaded['message_hub']['log_scalars']['train/loss']
+    assert isinstance(buffer, HistoryBuffer)
+    assert buffer.current() == 0.5
+    assert loaded['arr'].tolist() == [0, 1, 2]
+
+
+def test_safe_loading_still_refuses_arbitrary_globals(tmp_path):
+    class Evil:
+
+        def __reduce__(self):
+            return (print, ('executed',))
+
+    path = tmp_path / 'evil.pth'
+    torch.save({'x': Evil()}, path)
+    with pytest.raises(pickle.UnpicklingError):
+        torch.load(path)
+
+
+def test_restricted_getattr_refuses_other_lookups():
+    with pytest.raises(pickle.UnpicklingError, match='only'):
+        compat._history_buffer_getattr(sys, 'modules')
+
+
+def test_cpu_distributed_cfg_sets_ddp_and_replaces_syncbn():
+    from mmengine.config import Config
+    cfg = Config(
+        dict(
+            model=dict(
+                backbone=dict(norm_cfg=dict(type='SyncBN')),
+                head=[dict(norm_cfg=dict(type='SyncBN'))])))
+    compat.cpu_distributed_cfg(cfg)
+    assert cfg.model_wrapper_cfg['device_ids'] is None
+    assert cfg.model.backbone.norm_cfg.type == 'BN'
+    assert cfg.model.head[0].norm_cfg.type == 'BN'
+
+
+def test_init_cpu_distributed_requires_a_launcher(monkeypatch):
+    if torch.cuda.is_available():
+        pytest.skip('CUDA present: the normal launcher is used')
+    monkeypatch.delenv('RANK', raising=False)
+    monkeypatch.delenv('WORLD_SIZE', raising=False)
+    with pytest.raises(RuntimeError, match='torchrun'):
+        compat.init_cpu_distributed()

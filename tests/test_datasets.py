@@ -1,0 +1,291 @@
+import os
+import os.path as osp
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from cosegtools.datasets import (CoSegClassFolderDataset, CoSegGroupSampler,
+                                 CoSegPairSampler, DatasetFileError,
+                                 SyntheticCoSegDataset, read_binary_mask)
+from cosegtools.datasets.samplers import partition_class
+from cosegtools.registry import DATASETS
+from cosegtools.structures import CoSegDataSample
+from coseg_fixtures import write_class_folder
+
+LOAD_PIPELINE = [
+    dict(
+        type='TransformBroadcaster',
+        transforms=[
+            dict(type='LoadImageFromFile'),
+            dict(type='LoadCoSegMask'),
+            dict(type='RandomFlip', prob=0.5),
+        ]),
+    dict(type='PackCoSegInputs'),
+]
+
+
+def build_folder_dataset(root, **kwargs):
+    return DATASETS.build(
+        dict(type='CoSegClassFolderDataset', data_root=root,
+             pipeline=LOAD_PIPELINE, **kwargs))
+
+
+# ---------------------------------------------------------------- synthetic
+def test_synthetic_groups_share_exactly_one_class():
+    ds = SyntheticCoSegDataset(
+        num_classes=6, images_per_class=4, num_distractors=2, pipeline=[])
+    per_class = ds.get_class_indices()
+    group = per_class[2][:3]
+    info = ds.get_group_info(group)
+    assert info['has_common'] == [1, 1, 1]
+    # every image has its own-class object marked
+    assert all(m.sum() > 0 for m in info['gt_seg_map'])
+    # distractor classes never repeat inside a group
+    forbidden = {2}
+    for idx in group:
+        _, _, used = ds.render(idx, 2, set(forbidden))
+        assert not set(used) & forbidden
+        forbidden.update(used)
+
+
+def test_synthetic_negative_group_has_empty_masks():
+    ds = SyntheticCoSegDataset(num_classes=4, images_per_class=2,
+                               num_distractors=1, pipeline=[])
+    info = ds.get_group_info([0, 2])  # classes 0 and 1
+    assert info['has_common'] == [0, 0]
+    assert all(m.sum() == 0 for m in info['gt_seg_map'])
+
+
+def test_synthetic_is_deterministic_and_seed_dependent():
+    a = SyntheticCoSegDataset(seed=3, pipeline=[]).get_group_info([0, 1])
+    b = SyntheticCoSegDataset(seed=3, pipeline=[]).get_group_info([0, 1])
+    c = SyntheticCoSegDataset(seed=4, pipeline=[]).get_group_info([0, 1])
+    assert np.array_equal(a['img'][0], b['img'][0])
+    assert not np.array_equal(a['img'][0], c['img'][0])
+
+
+def test_synthetic_mask_is_the_common_object_only():
+    ds = SyntheticCoSegDataset(num_classes=4, images_per_class=2,
+                               num_distractors=2, img_size=(96, 96),
+                               pipeline=[])
+    img, mask, used = ds.render(0, 0, set())
+    assert len(used) == 2 and 0 not in used
+    # the masked pixels carry the class colour (modulated by its texture)
+    colour = np.array(ds.class_spec(0)[2][::-1], np.float32)  # BGR
+    pixels = img[mask == 1].astype(np.float32)
+    ratio = pixels / np.maximum(colour, 1)
+    assert np.median(ratio.std(axis=1)) < 0.1
+
+
+def test_dataset_requires_a_group_sampler():
+    ds = SyntheticCoSegDataset(pipeline=[])
+    with pytest.raises(TypeError, match='CoSegPairSampler'):
+        ds[0]
+    with pytest.raises(ValueError, match='at least 2'):
+        ds[(0, )]
+
+
+# ------------------------------------------------------------- class folder
+def test_class_folder_dataset_loads_groups(class_folder_root):
+    ds = build_folder_dataset(class_folder_root, split_file='splits/train.txt')
+    assert len(ds) == 6
+    assert ds.metainfo['classes'] == ('Cat', 'Dog')
+    out = ds[(0, 1)]
+    assert out['inputs'].shape == (2, 3, 40, 48)
+    group = out['data_samples']
+    assert isinstance(group, CoSegDataSample)
+    assert group.has_common == 1
+    gt = group.image_samples[0].gt_sem_seg.data
+    assert set(gt.unique().tolist()) == {0, 1}
+    assert group.image_samples[0].img_id == 'Cat/img_0000'
+    negative = ds[(0, 3)]
+    assert negative['data_samples'].has_common == 0
+    assert all(s.gt_sem_seg.data.sum() == 0
+               for s in negative['data_samples'].image_samples)
+
+
+def _first(root, kind, ext):
+    return osp.join(root, 'Cat', kind, f'img_0000.{ext}')
+
+
+@pytest.mark.parametrize('case, message', [
+    ('corrupt_image', 'unreadable or corrupt image'),
+    ('missing_mask', 'no mask for this image'),
+    ('mask_size', 'differs from its image'),
+    ('mask_values', 'mask values must be 0/255 or 0/1'),
+    ('colour_mask', 'channels differ'),
+])
+def test_bad_files_are_reported_by_name(class_folder_root, case, message):
+    img = _first(class_folder_root, 'images', 'jpg')
+    mask = _first(class_folder_root, 'masks', 'png')
+    bad = img if case == 'corrupt_image' else mask
+    if case == 'corrupt_image':
+        with open(img, 'wb') as f:
+            f.write(b'not a jpeg at all')
+    elif case == 'missing_mask':
+        os.remove(mask)
+        bad = img
+    elif case == 'mask_size':
+        cv2.imwrite(mask, np.zeros((10, 10), np.uint8))
+    elif case == 'mask_values':
+        cv2.imwrite(mask, np.full((40, 48), 128, np.uint8))
+    elif case == 'colour_mask':
+        colour = np.zeros((40, 48, 3), np.uint8)
+        colour[..., 2] = 255
+        cv2.imwrite(mask, colour)
+    with pytest.raises(DatasetFileError, match=message) as err:
+        build_folder_dataset(class_folder_root)
+    assert err.value.path == bad
+    assert bad in str(err.value)
+
+
+def test_truncated_jpeg_is_reported(class_folder_root):
+    img = _first(class_folder_root, 'images', 'jpg')
+    data = open(img, 'rb').read()
+    with open(img, 'wb') as f:
+        f.write(data[:len(data) // 2])
+    with pytest.raises(DatasetFileError, match='corrupt') as err:
+        build_folder_dataset(class_folder_root)
+    assert err.value.path == img
+
+
+def test_class_with_one_image_is_an_error(tmp_path):
+    root = write_class_folder(str(tmp_path / 'd'), per_class=2)
+    os.remove(osp.join(root, 'Dog', 'images', 'img_1001.jpg'))
+    with pytest.raises(ValueError, match=r"fewer than 2 images.*'Dog': 1"):
+        build_folder_dataset(root)
+
+
+def test_empty_dataset_is_an_error(tmp_path):
+    root = tmp_path / 'empty'
+    (root / 'Cat' / 'images').mkdir(parents=True)
+    with pytest.raises(ValueError, match='empty'):
+        build_folder_dataset(str(root))
+    with pytest.raises(FileNotFoundError, match='not a directory'):
+        build_folder_dataset(str(tmp_path / 'missing'))
+
+
+def test_split_file_naming_a_missing_image(class_folder_root):
+    split = osp.join(class_folder_root, 'splits', 'bad.txt')
+    with open(split, 'w') as f:
+        f.write('Cat/img_0000\nCat/nope\n')
+    with pytest.raises(FileNotFoundError, match='Cat/nope'):
+        build_folder_dataset(class_folder_root, split_file='splits/bad.txt')
+    with open(split, 'w') as f:
+        f.write('just-a-stem\n')
+    with pytest.raises(ValueError, match='bad.txt:1'):
+        build_folder_dataset(class_folder_root, split_file='splits/bad.txt')
+
+
+def test_grayscale_rgba_and_palette_images_become_3_channels(
+        class_folder_root):
+    cat = osp.join(class_folder_root, 'Cat')
+    gray = np.full((40, 48), 100, np.uint8)
+    Image.fromarray(gray).save(osp.join(cat, 'images', 'img_0000.jpg'))
+    rgba = np.zeros((40, 48, 4), np.uint8)
+    rgba[..., 0] = 200
+    rgba[..., 3] = 10
+    os.remove(osp.join(cat, 'images', 'img_0001.jpg'))
+    Image.fromarray(rgba, 'RGBA').save(osp.join(cat, 'images', 'img_0001.png'))
+    palette = Image.fromarray(np.zeros((40, 48), np.uint8), 'P')
+    palette.putpalette([0, 0, 255] * 256)
+    os.remove(osp.join(cat, 'images', 'img_0002.jpg'))
+    palette.save(osp.join(cat, 'images', 'img_0002.png'))
+    ds = build_folder_dataset(class_folder_root)
+    out = ds[(0, 1, 2)]
+    images = out['inputs']
+    assert images.shape == (3, 3, 40, 48)
+    assert (images[0] == 100).all()  # grey replicated
+    assert images[1][2].float().mean() == 200  # RGBA red -> BGR channel 2
+    assert images[2][0].float().mean() == 255  # palette blue -> BGR ch. 0
+
+
+def test_mask_conventions(tmp_path):
+    path = str(tmp_path / 'm.png')
+    cv2.imwrite(path, np.array([[0, 1], [1, 0]], np.uint8))
+    assert read_binary_mask(path).tolist() == [[0, 1], [1, 0]]
+    cv2.imwrite(path, np.array([[0, 255], [255, 0]], np.uint8))
+    assert read_binary_mask(path).tolist() == [[0, 1], [1, 0]]
+    pal = Image.fromarray(np.array([[0, 1], [0, 0]], np.uint8), 'P')
+    pal.putpalette([0, 0, 0, 255, 255, 255] + [0] * 762)
+    pal.save(path)
+    assert read_binary_mask(path).tolist() == [[0, 1], [0, 0]]
+
+
+# ------------------------------------------------------------------ samplers
+def test_pair_sampler_positive_and_negative_groups():
+    ds = SyntheticCoSegDataset(num_classes=5, images_per_class=20,
+                               pipeline=[])
+    sampler = CoSegPairSampler(ds, neg_ratio=0.3, seed=1)
+    groups = list(sampler)
+    assert len(groups) == len(ds)
+    classes = [[ds.get_data_info(i)['class_idx'] for i in g] for g in groups]
+    negatives = sum(len(set(c)) > 1 for c in classes)
+    assert 0.2 < negatives / len(groups) < 0.4
+    assert all(len(set(g)) == 2 for g in groups)
+    # each image anchors exactly one group per epoch
+    assert sorted(g[0] for g in groups) == list(range(len(ds)))
+    only_positive = list(CoSegPairSampler(ds, neg_ratio=0.0, seed=1))
+    assert all(
+        len({ds.get_data_info(i)['class_idx'] for i in g}) == 1
+        for g in only_positive)
+
+
+def test_pair_sampler_is_reproducible_and_reshuffles_each_epoch():
+    ds = SyntheticCoSegDataset(num_classes=3, images_per_class=10, num_distractors=1,
+                               pipeline=[])
+    a = CoSegPairSampler(ds, group_size=3, neg_ratio=0.2, seed=7)
+    b = CoSegPairSampler(ds, group_size=3, neg_ratio=0.2, seed=7)
+    assert list(a) == list(b)
+    first = list(a)
+    a.set_epoch(1)
+    assert list(a) != first
+    assert all(len(g) == 3 for g in first)
+
+
+def test_pair_sampler_shards_over_ranks():
+    ds = SyntheticCoSegDataset(num_classes=3, images_per_class=5, num_distractors=1, pipeline=[])
+    shards = []
+    for rank in range(2):
+        sampler = CoSegPairSampler(ds, seed=0)
+        sampler.rank, sampler.world_size = rank, 2
+        sampler.num_samples = 8
+        shards.append(list(sampler))
+    assert len(shards[0]) == len(shards[1]) == 8
+    full = CoSegPairSampler(ds, seed=0).epoch_groups()
+    assert shards[0][:7] == full[0::2][:7]
+    assert shards[1][:7] == full[1::2][:7]
+
+
+def test_group_sampler_scores_every_image_once():
+    assert partition_class([0, 1, 2, 3, 4], 2) == [(0, 1), (2, 3, 4)]
+    assert partition_class([0, 1, 2], None) == [(0, 1, 2)]
+    assert partition_class([0, 1, 2, 3], 3) == [(0, 1, 2, 3)]
+    ds = SyntheticCoSegDataset(num_classes=3, images_per_class=5, num_distractors=1, pipeline=[])
+    for size in (2, 3, None):
+        groups = list(CoSegGroupSampler(ds, group_size=size))
+        flat = sorted(i for g in groups for i in g)
+        assert flat == list(range(len(ds)))
+        assert all(len(g) >= 2 for g in groups)
+    sampler = CoSegGroupSampler(ds, group_size=2)
+    sampler.rank, sampler.world_size = 1, 2
+    assert list(sampler) == CoSegGroupSampler(ds, 2).groups[1::2]
+
+
+def test_pack_pads_groups_of_different_sizes():
+    from cosegtools.datasets.transforms import PackCoSegInputs
+    results = dict(
+        img=[np.zeros((4, 6, 3), np.uint8), np.ones((5, 3, 3), np.uint8)],
+        gt_seg_map=[np.ones((4, 6), np.uint8), np.ones((5, 3), np.uint8)],
+        img_path=['a', 'b'], has_common=[1, 1])
+    packed = PackCoSegInputs().transform(results)
+    assert packed['inputs'].shape == (2, 3, 5, 6)
+    first, second = packed['data_samples'].image_samples
+    assert first.padding_size == (0, 0, 0, 1)
+    assert second.padding_size == (0, 3, 0, 0)
+    assert first.gt_sem_seg.data[0, 4].tolist() == [255] * 6
+    assert torch.equal(packed['inputs'][1, :, :, 3:],
+                       torch.zeros(3, 5, 3, dtype=torch.uint8))

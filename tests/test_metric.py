@@ -1,0 +1,62 @@
+import numpy as np
+import pytest
+import torch
+
+from cosegtools.evaluation import CoSegMetric, image_scores, summarise
+
+
+def sample(pred, gt, path, cls):
+    return dict(
+        pred_sem_seg=dict(data=torch.tensor(pred)[None]),
+        gt_sem_seg=dict(data=torch.tensor(gt)[None]),
+        img_path=path, class_name=cls)
+
+
+def test_image_scores_by_hand():
+    pred = np.array([[1, 1, 0], [0, 0, 0]])
+    gt = np.array([[1, 0, 0], [1, 0, 0]])
+    s = image_scores(pred, gt)
+    # intersection 1 pixel, union 3 pixels, 4 of 6 pixels right
+    assert s == dict(intersection=1, union=3, correct=4, total=6)
+    ignored = image_scores(pred, np.array([[255, 0, 0], [1, 0, 0]]))
+    assert ignored == dict(intersection=0, union=2, correct=3, total=5)
+    with pytest.raises(ValueError, match='differ in size'):
+        image_scores(pred, gt[:1])
+
+
+def test_empty_ground_truth_definition():
+    empty = np.zeros((2, 2), int)
+    assert summarise([dict(image_scores(empty, empty), class_name='a')
+                      ])['mJ'] == 100.0
+    wrong = summarise([dict(image_scores(np.ones((2, 2), int), empty),
+                            class_name='a')])
+    assert wrong['mJ'] == 0.0 and wrong['mP'] == 0.0
+
+
+def test_class_mean_image_mean_and_pooled_differ_as_defined():
+    metric = CoSegMetric()
+    a_pred = [[1, 1], [0, 0]]
+    a_gt = [[1, 0], [0, 0]]  # J 1/2, P 3/4
+    b_pred = [[1, 1], [1, 1]]
+    b_gt = [[1, 1], [1, 1]]  # J 1, P 1
+    c_pred = [[0, 0], [0, 1]]
+    c_gt = [[1, 0], [0, 1]]  # J 1/2, P 3/4
+    groups = [
+        dict(has_common=1, image_samples=[
+            sample(a_pred, a_gt, 'A/1', 'A'), sample(b_pred, b_gt, 'A/2', 'A')
+        ]),
+        dict(has_common=1, image_samples=[
+            sample(c_pred, c_gt, 'B/1', 'B'),
+            # an image seen twice is scored once (the first time)
+            sample(b_pred, b_gt, 'A/1', 'A')
+        ]),
+    ]
+    metric.process({}, groups)
+    result = metric.evaluate(size=3)
+    assert result['mJ'] == pytest.approx(100 * (0.75 + 0.5) / 2, abs=0.01)
+    assert result['aJ'] == pytest.approx(100 * 2 / 3, abs=0.01)
+    assert result['mP'] == pytest.approx(100 * (0.875 + 0.75) / 2, abs=0.01)
+    assert result['aP'] == pytest.approx(100 * 2.5 / 3, abs=0.01)
+    # pooled: intersections 1 + 4 + 1, unions 2 + 4 + 2
+    assert result['pooled_J'] == pytest.approx(75.0, abs=0.01)
+    assert metric.results == []
