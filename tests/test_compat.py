@@ -86,3 +86,20 @@ def test_init_cpu_distributed_requires_a_launcher(monkeypatch):
     monkeypatch.delenv('WORLD_SIZE', raising=False)
     with pytest.raises(RuntimeError, match='torchrun'):
         compat.init_cpu_distributed()
+
+
+def test_atomic_checkpoint_backend_replaces_whole_files(tmp_path):
+    from mmengine.fileio import get_file_backend
+    import cosegtools.engine  # noqa: F401  (registers the backend)
+    backend = get_file_backend(
+        str(tmp_path), backend_args=dict(backend='atomic_local'))
+    target = tmp_path / 'sub' / 'iter_1.pth'
+    backend.put(b'first', target)
+    backend.put(b'second', target)
+    backend.put_text('iter_1.pth', tmp_path / 'last_checkpoint')
+    assert target.read_bytes() == b'second'
+    assert (tmp_path / 'last_checkpoint').read_text() == 'iter_1.pth'
+    # no temporary files are left behind
+    assert sorted(p.name for p in (tmp_path / 'sub').iterdir()) == [
+        'iter_1.pth'
+    ]

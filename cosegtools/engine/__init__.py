@@ -1,3 +1,4 @@
+from .atomic_backend import AtomicLocalBackend
 from .hooks import CoSegOutputHook
 
-__all__ = ['CoSegOutputHook']
+__all__ = ['AtomicLocalBackend', 'CoSegOutputHook']

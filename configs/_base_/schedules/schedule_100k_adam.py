@@ -17,5 +17,8 @@ default_hooks = dict(
         interval=5000,
         max_keep_ckpts=2,
         save_best='mJ',
-        rule='greater'),
+        rule='greater',
+        # write to a temporary file, then rename: a killed run never leaves
+        # a truncated checkpoint
+        backend_args=dict(backend='atomic_local')),
     sampler_seed=dict(type='DistSamplerSeedHook'))
