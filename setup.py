@@ -23,7 +23,8 @@ setup(
     long_description=open('README.md').read(),
     long_description_content_type='text/markdown',
     python_requires='>=3.9',
-    # the mmsegmentation wheel installs a top-level ``tests`` package: keep ours out
+    # mmsegmentation's wheel installs a top-level ``tests`` package: keep ours
+    # out of the installed package
     packages=find_packages(exclude=('tests', 'tests.*', 'configs', 'tools')),
     install_requires=read_requirements('requirements/runtime.txt'),
     extras_require={

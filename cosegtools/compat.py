@@ -5,7 +5,8 @@ exist, so a user with full mmcv and CUDA gets the normal behaviour.
 
 1. :func:`install_mmcv_ext_placeholder` -- mmcv-lite ships no compiled ops
    (``mmcv._ext``), yet mmseg 1.2.2 imports one unconditionally
-   (``from mmcv.ops import point_sample``), which breaks ``import mmseg.models``.
+   (``from mmcv.ops import point_sample``), which breaks
+   ``import mmseg.models``.
    When, and only when, the compiled ops are absent we register a placeholder
    ``mmcv._ext`` whose functions raise a clear error if they are ever called.
 2. :func:`allow_mmengine_checkpoints` -- torch >= 2.6 loads with
@@ -109,9 +110,12 @@ def mmengine_checkpoint_globals():
         from numpy._core.multiarray import _reconstruct, scalar
     except ImportError:  # numpy < 2
         from numpy.core.multiarray import _reconstruct, scalar
-    dtype_classes = [type(np.dtype(name)) for name in (
-        'bool', 'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16',
-        'uint32', 'uint64', 'float16', 'float32', 'float64')]
+    dtype_classes = [
+        type(np.dtype(name))
+        for name in ('bool', 'int8', 'int16', 'int32', 'int64', 'uint8',
+                     'uint16', 'uint32', 'uint64', 'float16', 'float32',
+                     'float64')
+    ]
     return [
         HistoryBuffer, _reconstruct, scalar, np.ndarray, np.dtype,
         (_history_buffer_getattr, 'builtins.getattr')

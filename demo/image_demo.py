@@ -28,7 +28,8 @@ def main():
     masks = cosegment(model, paths, group_size=args.group_size)
     for path, mask in zip(paths, masks):
         stem = osp.splitext(osp.basename(path))[0]
-        mmcv.imwrite(mask * 255, osp.join(args.out_dir, 'masks', stem + '.png'))
+        mmcv.imwrite(mask * 255, osp.join(args.out_dir, 'masks',
+                                          stem + '.png'))
         mmcv.imwrite(
             overlay(mmcv.imread(path), mask),
             osp.join(args.out_dir, 'overlays', stem + '.png'))

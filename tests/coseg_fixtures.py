@@ -5,7 +5,6 @@ import os.path as osp
 
 import cv2
 import numpy as np
-import pytest
 
 import cosegtools  # noqa: F401  (stack work-arounds before mmseg imports)
 from cosegtools.utils import register_all_modules
@@ -30,7 +29,9 @@ def voc_root():
     return None
 
 
-def write_class_folder(root, classes=('Cat', 'Dog'), per_class=3,
+def write_class_folder(root,
+                       classes=('Cat', 'Dog'),
+                       per_class=3,
                        size=(40, 48)):
     """A tiny valid class-folder dataset with splits; returns its root."""
     rng = np.random.default_rng(0)

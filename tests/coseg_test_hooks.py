@@ -16,7 +16,9 @@ class DumpRankParametersHook(Hook):
                                                'module') else runner.model
         world = dist.get_world_size() if dist.is_initialized() else 1
         torch.save(
-            dict(world_size=world,
-                 params={k: v.detach().clone()
-                         for k, v in model.named_parameters()}),
-            osp.join(runner.work_dir, f'rank{runner.rank}_params.pth'))
+            dict(
+                world_size=world,
+                params={
+                    k: v.detach().clone()
+                    for k, v in model.named_parameters()
+                }), osp.join(runner.work_dir, f'rank{runner.rank}_params.pth'))

@@ -50,10 +50,11 @@ def test_mmengine_checkpoint_objects_load_with_weights_only(tmp_path):
 
 
 def test_safe_loading_still_refuses_arbitrary_globals(tmp_path):
+
     class Evil:
 
         def __reduce__(self):
-            return (print, ('executed',))
+            return (print, ('executed', ))
 
     path = tmp_path / 'evil.pth'
     torch.save({'x': Evil()}, path)
@@ -100,6 +101,5 @@ def test_atomic_checkpoint_backend_replaces_whole_files(tmp_path):
     assert target.read_bytes() == b'second'
     assert (tmp_path / 'last_checkpoint').read_text() == 'iter_1.pth'
     # no temporary files are left behind
-    assert sorted(p.name for p in (tmp_path / 'sub').iterdir()) == [
-        'iter_1.pth'
-    ]
+    assert sorted(p.name
+                  for p in (tmp_path / 'sub').iterdir()) == ['iter_1.pth']

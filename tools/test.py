@@ -62,8 +62,7 @@ def main():
                                 osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
     cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
-        dict(
-            type='CoSegOutputHook', out_dir=args.out, show_dir=args.show_dir)
+        dict(type='CoSegOutputHook', out_dir=args.out, show_dir=args.show_dir)
     ]
     if args.launcher != 'none' and compat.init_cpu_distributed():
         compat.cpu_distributed_cfg(cfg)

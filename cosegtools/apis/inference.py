@@ -136,8 +136,9 @@ def cosegment(model,
             seg_fields=[[] for _ in group])
         packed = pipeline(results)
         outputs = model.test_step(
-            dict(inputs=[packed['inputs']],
-                 data_samples=[packed['data_samples']]))
+            dict(
+                inputs=[packed['inputs']],
+                data_samples=[packed['data_samples']]))
         for sample in outputs[0].image_samples:
             masks.append(sample.pred_sem_seg.data[0].cpu().numpy().astype(
                 np.uint8))

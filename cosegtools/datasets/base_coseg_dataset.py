@@ -24,8 +24,8 @@ class BaseCoSegDataset(BaseDataset):
     def __getitem__(self, indices) -> Dict:
         if not self._fully_initialized:
             self.full_init()
-        if isinstance(indices, (int, np.integer)) or not isinstance(
-                indices, Sequence):
+        if isinstance(indices,
+                      (int, np.integer)) or not isinstance(indices, Sequence):
             raise TypeError(
                 f'{type(self).__name__} is indexed by a group of image '
                 f'indices, got {indices!r}. Use a co-segmentation sampler '

@@ -113,9 +113,11 @@ class CoSegClassFolderDataset(BaseCoSegDataset):
         split_path = self.split_file
         if not osp.isabs(split_path):
             split_path = osp.join(self.data_root, split_path)
-        index = {(c, stem): path
-                 for c, entries in self._layout.items()
-                 for stem, path in entries}
+        index = {
+            (c, stem): path
+            for c, entries in self._layout.items()
+            for stem, path in entries
+        }
         selected = []
         for class_name, stem in read_split_file(split_path):
             if class_name not in self._layout:

@@ -49,7 +49,8 @@ def mask_to_binary(array, path):
                 'expected a single-channel 0/255 (or 0/1) mask')
         array = colour[..., 0]
     values = np.unique(array)
-    if not (set(values.tolist()) <= {0, 255} or set(values.tolist()) <= {0, 1}):
+    if not (set(values.tolist()) <= {0, 255}
+            or set(values.tolist()) <= {0, 1}):
         shown = values[:10].tolist()
         raise DatasetFileError(
             path, f'mask values must be 0/255 or 0/1, found {shown}'

@@ -50,7 +50,8 @@ class CoSegPairSampler(Sampler):
             raise ValueError('negative groups need at least 2 classes')
         self.class_of = {
             idx: k
-            for k, members in enumerate(self.class_indices) for idx in members
+            for k, members in enumerate(self.class_indices)
+            for idx in members
         }
         self.num_images = len(self.class_of)
         self.num_samples = math.ceil(self.num_images / self.world_size)
@@ -74,7 +75,8 @@ class CoSegPairSampler(Sampler):
             pool = others
         need = self.group_size - len(members)
         members += [
-            int(i) for i in rng.choice(pool, size=need, replace=len(pool) < need)
+            int(i)
+            for i in rng.choice(pool, size=need, replace=len(pool) < need)
         ]
         return tuple(members)
 

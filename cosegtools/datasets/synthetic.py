@@ -24,8 +24,9 @@ def _shape_mask(shape, yy, xx, cy, cx, radius, angle):
         return (v <= radius * 0.6) & (v >= 2 * np.abs(u) - radius)
     if shape == 'cross':
         arm = radius * 0.35
-        return ((np.abs(u) <= arm) & (np.abs(v) <= radius)) | (
-            (np.abs(v) <= arm) & (np.abs(u) <= radius))
+        return ((np.abs(u) <= arm) &
+                (np.abs(v) <= radius)) | ((np.abs(v) <= arm) &
+                                          (np.abs(u) <= radius))
     raise ValueError(f'unknown shape {shape!r}')
 
 
@@ -78,7 +79,8 @@ class SyntheticCoSegDataset(BaseCoSegDataset):
         max_classes = len(SHAPES) * len(TEXTURES) * 3
         if not 2 <= num_classes <= max_classes:
             raise ValueError(
-                f'num_classes must be in [2, {max_classes}], got {num_classes}')
+                f'num_classes must be in [2, {max_classes}], got {num_classes}'
+            )
         if images_per_class < 2:
             raise ValueError('images_per_class must be at least 2')
         if num_distractors > num_classes - 2:
@@ -170,8 +172,8 @@ class SyntheticCoSegDataset(BaseCoSegDataset):
         occupancy = np.full((height, width), -1, np.int64)
         labels = {}
         for obj_id in order:
-            self._draw_object(canvas, occupancy, labels, rng,
-                              objects[obj_id], int(obj_id))
+            self._draw_object(canvas, occupancy, labels, rng, objects[obj_id],
+                              int(obj_id))
         mask = np.zeros((height, width), np.uint8)
         if common_class is not None:
             for obj_id, k in labels.items():

@@ -18,8 +18,8 @@ def atomic_write(data: bytes, filepath) -> None:
     filepath = str(filepath)
     folder = osp.dirname(osp.abspath(filepath))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix='.tmp-',
-                               suffix=osp.basename(filepath))
+    fd, tmp = tempfile.mkstemp(
+        dir=folder, prefix='.tmp-', suffix=osp.basename(filepath))
     try:
         with os.fdopen(fd, 'wb') as f:
             f.write(data)

@@ -79,12 +79,16 @@ def format_table(summary: dict) -> str:
     rows = [['class', 'images', 'P', 'J']]
     for name, row in summary['classes'].items():
         rows.append([name, row['n'], f"{row['P']:.2f}", f"{row['J']:.2f}"])
-    rows.append(['mean over classes', summary['num_images'],
-                 f"{summary['mP']:.2f}", f"{summary['mJ']:.2f}"])
-    rows.append(['mean over images', summary['num_images'],
-                 f"{summary['aP']:.2f}", f"{summary['aJ']:.2f}"])
-    rows.append(['pooled', summary['num_images'], '-',
-                 f"{summary['pooled_J']:.2f}"])
+    rows.append([
+        'mean over classes', summary['num_images'], f"{summary['mP']:.2f}",
+        f"{summary['mJ']:.2f}"
+    ])
+    rows.append([
+        'mean over images', summary['num_images'], f"{summary['aP']:.2f}",
+        f"{summary['aJ']:.2f}"
+    ])
+    rows.append(
+        ['pooled', summary['num_images'], '-', f"{summary['pooled_J']:.2f}"])
     table = AsciiTable(rows)
     table.inner_footing_row_border = True
     return table.table

@@ -59,17 +59,20 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('configs', nargs='+')
     parser.add_argument('--group-sizes', type=int, nargs='+', default=[2])
-    parser.add_argument('--size', type=int, nargs=2, default=None,
-                        metavar=('H', 'W'),
-                        help='input size; default: the config crop_size')
+    parser.add_argument(
+        '--size',
+        type=int,
+        nargs=2,
+        default=None,
+        metavar=('H', 'W'),
+        help='input size; default: the config crop_size')
     parser.add_argument('--warmup', type=int, default=2)
     parser.add_argument('--repeat', type=int, default=5)
     parser.add_argument('--device', default='cpu')
     args = parser.parse_args()
     rows = [[
-        'config', 'input', 'G', 'ms / group', 'ms / image',
-        'peak mem (MiB)' if args.device.startswith('cuda') else
-        'peak RSS growth (MiB)'
+        'config', 'input', 'G', 'ms / group', 'ms / image', 'peak mem (MiB)'
+        if args.device.startswith('cuda') else 'peak RSS growth (MiB)'
     ]]
     for config in args.configs:
         cfg = Config.fromfile(config)
@@ -79,8 +82,8 @@ def main():
             seconds, memory = measure(model, group_size, size, args.warmup,
                                       args.repeat, args.device)
             rows.append([
-                osp.splitext(osp.basename(config))[0],
-                f'{size[0]}x{size[1]}', group_size, f'{1000 * seconds:.1f}',
+                osp.splitext(osp.basename(config))[0], f'{size[0]}x{size[1]}',
+                group_size, f'{1000 * seconds:.1f}',
                 f'{1000 * seconds / group_size:.1f}', f'{memory:.0f}'
             ])
         del model

@@ -28,12 +28,15 @@ def group_picture(packed) -> np.ndarray:
         image = img.permute(1, 2, 0).numpy().astype(np.uint8)
         mask = sample.gt_sem_seg.data[0].numpy()
         if mask.shape != image.shape[:2]:  # test masks keep original size
-            mask = mmcv.imresize(mask.astype(np.uint8),
-                                 image.shape[1::-1], interpolation='nearest')
+            mask = mmcv.imresize(
+                mask.astype(np.uint8),
+                image.shape[1::-1],
+                interpolation='nearest')
         tiles.append(overlay(image, mask == 1))
     height = max(t.shape[0] for t in tiles)
-    tiles = [np.pad(t, ((0, height - t.shape[0]), (0, 4), (0, 0)))
-             for t in tiles]
+    tiles = [
+        np.pad(t, ((0, height - t.shape[0]), (0, 4), (0, 0))) for t in tiles
+    ]
     return np.concatenate(tiles, axis=1)
 
 
@@ -42,8 +45,8 @@ def main():
     parser.add_argument('config')
     parser.add_argument('--output-dir', default='browse')
     parser.add_argument('--num-groups', type=int, default=10)
-    parser.add_argument('--split', choices=['train', 'val', 'test'],
-                        default='train')
+    parser.add_argument(
+        '--split', choices=['train', 'val', 'test'], default='train')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args()
     cfg = Config.fromfile(args.config)

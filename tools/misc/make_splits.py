@@ -13,7 +13,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('data_root', help='<root>/<Class>/images/*.jpg')
     parser.add_argument(
-        '--ratios', type=float, nargs=3, default=(3, 1, 1),
+        '--ratios',
+        type=float,
+        nargs=3,
+        default=(3, 1, 1),
         metavar=('TRAIN', 'VAL', 'TEST'))
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--out-dir', help='default: DATA_ROOT/splits')

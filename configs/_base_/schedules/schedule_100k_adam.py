@@ -3,8 +3,8 @@ optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='Adam', lr=1e-5, weight_decay=5e-4))
 param_scheduler = []
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=100000,
-                 val_interval=5000)
+train_cfg = dict(
+    type='IterBasedTrainLoop', max_iters=100000, val_interval=5000)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(

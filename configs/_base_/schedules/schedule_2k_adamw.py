@@ -1,5 +1,5 @@
-# Short CPU schedule (2k iterations): AdamW with a 10x smaller LR on the pretrained backbone,
-# linear warm-up then poly decay.
+# Short CPU schedule (2k iterations): AdamW with a 10x smaller LR on the
+# pretrained backbone, linear warm-up then poly decay.
 max_iters = 2000
 optim_wrapper = dict(
     type='OptimWrapper',
@@ -15,8 +15,8 @@ param_scheduler = [
         end=max_iters,
         by_epoch=False),
 ]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters,
-                 val_interval=500)
+train_cfg = dict(
+    type='IterBasedTrainLoop', max_iters=max_iters, val_interval=500)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(

@@ -36,8 +36,10 @@ class PackCoSegInputs(BaseTransform):
     def transform(self, results: dict) -> dict:
         num_images = len(results['img'])
         packed = [
-            self.packer.transform({k: v[i] for k, v in results.items()})
-            for i in range(num_images)
+            self.packer.transform({
+                k: v[i]
+                for k, v in results.items()
+            }) for i in range(num_images)
         ]
         height = max(p['inputs'].shape[1] for p in packed)
         width = max(p['inputs'].shape[2] for p in packed)
@@ -51,8 +53,8 @@ class PackCoSegInputs(BaseTransform):
                 # original size and are not padded
                 if 'gt_sem_seg' in sample and tuple(
                         sample.gt_sem_seg.shape) == tuple(img.shape[1:]):
-                    gt = F.pad(sample.gt_sem_seg.data, pad,
-                               value=self.seg_pad_val)
+                    gt = F.pad(
+                        sample.gt_sem_seg.data, pad, value=self.seg_pad_val)
                     sample.gt_sem_seg = type(sample.gt_sem_seg)(data=gt)
                 img = F.pad(img, pad, value=0)
             images.append(img)

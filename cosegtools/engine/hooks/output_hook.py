@@ -19,7 +19,9 @@ def output_name(img_path: str) -> str:
     return osp.join(folder, stem + '.png')
 
 
-def overlay(image: np.ndarray, mask: np.ndarray, colour=(0, 0, 255),
+def overlay(image: np.ndarray,
+            mask: np.ndarray,
+            colour=(0, 0, 255),
             alpha: float = 0.5) -> np.ndarray:
     """Blend a BGR colour into ``image`` (H, W, 3) where ``mask`` is 1."""
     out = image.astype(np.float32)
@@ -56,7 +58,10 @@ class CoSegOutputHook(Hook):
         if self.progress and runner.rank == 0:
             self._bar = ProgressBar(len(runner.test_dataloader))
 
-    def after_test_iter(self, runner, batch_idx, data_batch=None,
+    def after_test_iter(self,
+                        runner,
+                        batch_idx,
+                        data_batch=None,
                         outputs=None) -> None:
         for group in outputs or []:
             for sample in group.image_samples:

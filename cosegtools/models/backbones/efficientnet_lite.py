@@ -42,9 +42,9 @@ class SamePadConv2d(nn.Conv2d):
 
     def forward(self, x):
         pads = []
-        for size, k, s in zip(reversed(x.shape[-2:]),
-                              reversed(self.kernel_size),
-                              reversed(self.stride)):
+        for size, k, s in zip(
+                reversed(x.shape[-2:]), reversed(self.kernel_size),
+                reversed(self.stride)):
             total = max((math.ceil(size / s) - 1) * s + k - size, 0)
             pads += [total // 2, total - total // 2]
         return super().forward(F.pad(x, pads))
@@ -52,8 +52,8 @@ class SamePadConv2d(nn.Conv2d):
 
 def conv_bn_act(in_ch, out_ch, kernel, stride=1, groups=1, act=True):
     layers = [
-        SamePadConv2d(in_ch, out_ch, kernel, stride, groups=groups,
-                      bias=False),
+        SamePadConv2d(
+            in_ch, out_ch, kernel, stride, groups=groups, bias=False),
         nn.BatchNorm2d(out_ch, eps=BN_EPS, momentum=BN_MOMENTUM)
     ]
     if act:
@@ -169,8 +169,8 @@ class EfficientNetLite(BaseModule):
         self.stem = conv_bn_act(3, 32, 3, stride=2)
         blocks, level_ends, channels = [], [], []
         in_ch = 32
-        for stage, (kernel, stride, expand, out_ch, repeats) in enumerate(
-                ARCH_SETTINGS[arch]):
+        for stage, (kernel, stride, expand, out_ch,
+                    repeats) in enumerate(ARCH_SETTINGS[arch]):
             for r in range(repeats):
                 blocks.append(
                     InvertedResidual(in_ch, out_ch, kernel,
@@ -182,8 +182,8 @@ class EfficientNetLite(BaseModule):
         self.blocks = nn.ModuleList(blocks)
         self.level_ends = level_ends
         self.with_head_conv = with_head_conv
-        self.head = conv_bn_act(in_ch, 1280, 1) if (
-            with_head_conv or with_classifier) else None
+        self.head = conv_bn_act(
+            in_ch, 1280, 1) if (with_head_conv or with_classifier) else None
         if with_head_conv:
             channels[-1] = 1280
         self.fc = nn.Linear(1280, 1000) if with_classifier else None
@@ -202,8 +202,10 @@ class EfficientNetLite(BaseModule):
         if missing:
             raise RuntimeError(f'{path}: weights missing for {missing[:5]}')
         self.load_state_dict(state)
-        print_log(f'EfficientNet-{self.arch}: loaded ImageNet weights from '
-                  f'{path}', logger='current')
+        print_log(
+            f'EfficientNet-{self.arch}: loaded ImageNet weights from '
+            f'{path}',
+            logger='current')
 
     def init_weights(self):
         # the ImageNet weights are loaded at construction; mmengine's

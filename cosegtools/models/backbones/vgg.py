@@ -52,18 +52,26 @@ class VGG16(BaseModule):
             layers = []
             for _ in range(num_convs):
                 layers.append(
-                    ConvModule(in_channels, channels, 3, padding=1,
-                               norm_cfg=norm))
+                    ConvModule(
+                        in_channels, channels, 3, padding=1, norm_cfg=norm))
                 in_channels = channels
             layers.append(nn.MaxPool2d(2, 2, ceil_mode=True))
             self.stages.append(nn.Sequential(*layers))
         if with_conv6:
             self.stages.append(
                 nn.Sequential(
-                    ConvModule(in_channels, conv6_channels, 3, padding=1,
-                               norm_cfg=norm),
-                    ConvModule(conv6_channels, conv6_channels, 3, padding=1,
-                               norm_cfg=norm)))
+                    ConvModule(
+                        in_channels,
+                        conv6_channels,
+                        3,
+                        padding=1,
+                        norm_cfg=norm),
+                    ConvModule(
+                        conv6_channels,
+                        conv6_channels,
+                        3,
+                        padding=1,
+                        norm_cfg=norm)))
         self.out_channels = [c for _, c in VGG16_STAGES] + [conv6_channels]
 
     def forward(self, x):

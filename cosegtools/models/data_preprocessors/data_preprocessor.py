@@ -1,6 +1,5 @@
 from typing import Any, Dict
 
-import torch
 from mmseg.models.data_preprocessor import SegDataPreProcessor
 from mmseg.utils import stack_batch
 
@@ -42,8 +41,9 @@ class CoSegDataPreProcessor(SegDataPreProcessor):
         inputs = [img.float() for img in inputs]
         if self._enable_normalize:
             inputs = [(img - self.mean) / self.std for img in inputs]
-        packed_padding = [s.metainfo.get('padding_size', (0, 0, 0, 0))
-                          for s in samples]
+        packed_padding = [
+            s.metainfo.get('padding_size', (0, 0, 0, 0)) for s in samples
+        ]
         packed_shapes = [s.metainfo.get('img_shape') for s in samples]
         size_divisor = self.size_divisor
         if self.size is None and size_divisor is None:
@@ -65,8 +65,8 @@ class CoSegDataPreProcessor(SegDataPreProcessor):
                 size_divisor=size_divisor,
                 pad_val=self.pad_val)
             added = [info['img_padding_size'] for info in pad_infos]
-        for sample, before, after, shape in zip(samples, packed_padding,
-                                                added, packed_shapes):
+        for sample, before, after, shape in zip(samples, packed_padding, added,
+                                                packed_shapes):
             meta = dict(
                 padding_size=tuple(a + b for a, b in zip(before, after)))
             if shape is not None:

@@ -68,13 +68,19 @@ class BaseCoSegHead(BaseModule, metaclass=ABCMeta):
             Tensor: logits (N*G, K, h', w').
         """
 
-    def loss(self, inputs: Tuple[Tensor], group_size: int,
-             batch_data_samples: List, train_cfg=None) -> dict:
+    def loss(self,
+             inputs: Tuple[Tensor],
+             group_size: int,
+             batch_data_samples: List,
+             train_cfg=None) -> dict:
         seg_logits = self.forward(inputs, group_size)
         return self.loss_by_feat(seg_logits, batch_data_samples)
 
-    def predict(self, inputs: Tuple[Tensor], group_size: int,
-                size: Tuple[int, int], test_cfg=None) -> Tensor:
+    def predict(self,
+                inputs: Tuple[Tensor],
+                group_size: int,
+                size: Tuple[int, int],
+                test_cfg=None) -> Tensor:
         """Logits (N*G, K, H, W) resized to the padded input size."""
         seg_logits = self.forward(inputs, group_size)
         return self.predict_by_feat(seg_logits, size)

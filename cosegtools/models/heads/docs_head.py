@@ -108,10 +108,9 @@ class DOCSHead(BaseCoSegHead):
             first_in = width + skip_channels * skip_stages.count(stage)
             self.stage_convs.append(
                 nn.Sequential(
-                    ConvModule(first_in, width, 3, padding=1,
-                               norm_cfg=norm_cfg),
-                    ConvModule(width, width, 3, padding=1,
-                               norm_cfg=norm_cfg)))
+                    ConvModule(
+                        first_in, width, 3, padding=1, norm_cfg=norm_cfg),
+                    ConvModule(width, width, 3, padding=1, norm_cfg=norm_cfg)))
             prev = width
         self.conv_seg = nn.Conv2d(prev, self.num_classes, 3, padding=1)
 
@@ -138,7 +137,10 @@ class DOCSHead(BaseCoSegHead):
                 if skip['stage'] == stage:
                     feat = reduce(inputs[skip['in_index']])
                     joined.append(
-                        resize(feat, size=x.shape[-2:], mode='bilinear',
-                               align_corners=self.align_corners))
+                        resize(
+                            feat,
+                            size=x.shape[-2:],
+                            mode='bilinear',
+                            align_corners=self.align_corners))
             x = convs(torch.cat(joined, dim=1))
         return self.conv_seg(x)

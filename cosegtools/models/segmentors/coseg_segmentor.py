@@ -61,7 +61,9 @@ class CoSegmentor(BaseSegmentor):
         flat = inputs.flatten(0, 1)
         samples = None
         if data_samples is not None:
-            samples = [s for group in data_samples for s in group.image_samples]
+            samples = [
+                s for group in data_samples for s in group.image_samples
+            ]
         return flat, group_size, samples
 
     def extract_feat(self, inputs: Tensor) -> List[Tensor]:

@@ -3,7 +3,6 @@
 It registers itself into cosegtools' MODELS registry and is pulled into a
 config with ``custom_imports``; nothing in cosegtools knows about it.
 """
-import torch
 import torch.nn as nn
 from mmcv.cnn import ConvModule
 
@@ -29,8 +28,8 @@ class GroupChannelAttentionHead(BaseCoSegHead):
         self.attention = nn.Sequential(
             nn.Linear(in_channels, channels), nn.Tanh(),
             nn.Linear(channels, in_channels), nn.Sigmoid())
-        self.conv = ConvModule(in_channels, channels, 3, padding=1,
-                               norm_cfg=dict(type='BN'))
+        self.conv = ConvModule(
+            in_channels, channels, 3, padding=1, norm_cfg=dict(type='BN'))
         self.conv_seg = nn.Conv2d(channels, self.num_classes, 1)
 
     def forward(self, inputs, group_size):
