@@ -6,12 +6,10 @@ Prints the per-class P/J table; ``--out`` writes the predicted masks and
 import argparse
 import os
 import os.path as osp
-import sys
 
 import cosegtools  # noqa: F401  (applies the stack work-arounds first)
-from cosegtools import compat
-from cosegtools.utils import check_default_scope, register_all_modules
-from mmengine.config import Config, DictAction
+from cosegtools.utils import load_run_config
+from mmengine.config import DictAction
 from mmengine.runner import Runner
 
 
@@ -42,30 +40,16 @@ def parse_args():
 
 def main():
     args = parse_args()
-    # like ``python -m``: modules of the working directory (e.g. projects/
-    # named in custom_imports) are importable
-    sys.path.insert(0, os.getcwd())
-    register_all_modules()
-    for path, what in ((args.config, 'config'), (args.checkpoint,
-                                                 'checkpoint')):
-        if not osp.isfile(path):
-            raise FileNotFoundError(f'{what} file {path!r} not found')
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    check_default_scope(cfg)
-    cfg.launcher = args.launcher
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    if not osp.isfile(args.checkpoint):
+        raise FileNotFoundError(f'checkpoint file {args.checkpoint!r} not '
+                                'found')
+    cfg = load_run_config(args.config, args.cfg_options, args.work_dir,
+                          args.launcher)
     cfg.load_from = args.checkpoint
     cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
-        dict(type='CoSegOutputHook', out_dir=args.out, show_dir=args.show_dir)
+        dict(
+            type='CoSegOutputHook', out_dir=args.out, show_dir=args.show_dir)
     ]
-    if args.launcher != 'none' and compat.init_cpu_distributed():
-        compat.cpu_distributed_cfg(cfg)
     runner = Runner.from_cfg(cfg)
     runner.test()
 

@@ -2,13 +2,10 @@
 import argparse
 import logging
 import os
-import os.path as osp
-import sys
 
 import cosegtools  # noqa: F401  (applies the stack work-arounds first)
-from cosegtools import compat
-from cosegtools.utils import check_default_scope, register_all_modules
-from mmengine.config import Config, DictAction
+from cosegtools.utils import load_run_config
+from mmengine.config import DictAction
 from mmengine.logging import print_log
 from mmengine.runner import Runner
 
@@ -40,22 +37,12 @@ def parse_args():
     return args
 
 
-def build_cfg(args):
-    if not osp.isfile(args.config):
-        raise FileNotFoundError(f'config file {args.config!r} not found')
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    check_default_scope(cfg)
-    cfg.launcher = args.launcher
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+def main():
+    args = parse_args()
+    cfg = load_run_config(args.config, args.cfg_options, args.work_dir,
+                          args.launcher)
     if args.amp:
-        optim_wrapper = cfg.optim_wrapper.type
-        if optim_wrapper == 'AmpOptimWrapper':
+        if cfg.optim_wrapper.type == 'AmpOptimWrapper':
             print_log(
                 'AMP training is already enabled in your config.',
                 logger='current',
@@ -64,18 +51,6 @@ def build_cfg(args):
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.loss_scale = 'dynamic'
     cfg.resume = args.resume
-    return cfg
-
-
-def main():
-    args = parse_args()
-    # like ``python -m``: modules of the working directory (e.g. projects/
-    # named in custom_imports) are importable
-    sys.path.insert(0, os.getcwd())
-    register_all_modules()
-    cfg = build_cfg(args)
-    if args.launcher != 'none' and compat.init_cpu_distributed():
-        compat.cpu_distributed_cfg(cfg)
     runner = Runner.from_cfg(cfg)
     runner.train()
 

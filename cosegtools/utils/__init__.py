@@ -1,3 +1,4 @@
+from .runner_setup import load_run_config
 from .setup_env import check_default_scope, register_all_modules
 
-__all__ = ['register_all_modules', 'check_default_scope']
+__all__ = ['register_all_modules', 'check_default_scope', 'load_run_config']
