@@ -11,7 +11,7 @@ from cosegtools.utils import register_all_modules
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 SYNTHETIC_CONFIG = osp.join(
-    REPO_ROOT, 'configs/docs/docs_effnet-lite0_1xb8-600_synthetic-pair-'
+    REPO_ROOT, 'configs/docs/docs-s16_effnet-lite0_1xb8-600_synthetic-pair-'
     '128x128.py')
 
 register_all_modules()

@@ -2,7 +2,7 @@
 # repository root:
 #   python tools/train.py projects/example_head/configs/<this file>
 _base_ = [
-    '../../../configs/docs/docs_effnet-lite0_1xb8-600_synthetic-pair-128x128.py'
+    '../../../configs/docs/docs-s16_effnet-lite0_1xb8-600_synthetic-pair-128x128.py'
 ]
 custom_imports = dict(
     imports=['projects.example_head.example_head'], allow_failed_imports=False)

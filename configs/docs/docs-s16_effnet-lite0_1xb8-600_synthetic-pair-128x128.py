@@ -1,7 +1,7 @@
 # The built-in default: DOCS on EfficientNet-Lite0 trained on procedurally
 # drawn scenes (no data files needed), a few minutes on a laptop CPU.
 _base_ = [
-    '../_base_/models/docs_effnet-lite0.py',
+    '../_base_/models/docs-s16_effnet-lite0.py',
     '../_base_/datasets/synthetic_coseg_pair.py',
     '../_base_/default_runtime.py', '../_base_/schedules/schedule_2k_adamw.py'
 ]
