@@ -63,9 +63,10 @@ class CoSegOutputHook(Hook):
                         batch_idx,
                         data_batch=None,
                         outputs=None) -> None:
-        for group in outputs or []:
-            for sample in group.image_samples:
-                self.write(sample)
+        inputs = (data_batch or {}).get('inputs', [None] * len(outputs or []))
+        for group, images in zip(outputs or [], inputs):
+            for i, sample in enumerate(group.image_samples):
+                self.write(sample, None if images is None else images[i])
         if self._bar is not None:
             self._bar.update()
 
@@ -74,13 +75,30 @@ class CoSegOutputHook(Hook):
             print()
             self._bar = None
 
-    def write(self, sample) -> None:
+    def write(self, sample, packed_image=None) -> None:
+        """Write one image's mask and overlay.
+
+        The overlay is drawn on the image file when it exists, else on the
+        packed input (``packed_image`` (3, H, W) uint8 BGR, e.g. synthetic
+        data), cropped to the image and resized to its original size.
+        """
         pred = sample.pred_sem_seg.data.squeeze(0).cpu().numpy().astype(
             np.uint8)
         name = output_name(sample.img_path)
         if self.out_dir:
             mmcv.imwrite(pred * 255, osp.join(self.out_dir, name))
         if self.show_dir:
-            image = mmcv.imread(sample.img_path) if osp.isfile(
-                sample.img_path) else np.zeros((*pred.shape, 3), np.uint8)
-            mmcv.imwrite(overlay(image, pred), osp.join(self.show_dir, name))
+            mmcv.imwrite(
+                overlay(
+                    self.background(sample, packed_image, pred.shape), pred),
+                osp.join(self.show_dir, name))
+
+    @staticmethod
+    def background(sample, packed_image, shape) -> np.ndarray:
+        if osp.isfile(sample.img_path):
+            return mmcv.imread(sample.img_path)
+        if packed_image is None:
+            return np.zeros((*shape, 3), np.uint8)
+        height, width = sample.img_shape[:2]
+        image = packed_image[:, :height, :width].permute(1, 2, 0)
+        return mmcv.imresize(image.cpu().numpy(), (shape[1], shape[0]))
