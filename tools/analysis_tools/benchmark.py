@@ -4,14 +4,15 @@
         [--group-sizes 2 5] [--size 224 224] [--warmup 2] [--repeat 5]
         [--device cpu|cuda]
 
-Each model runs on random (1, G, 3, H, W) inputs in eval mode (backbone +
-head; no data loading). Times are medians over ``--repeat`` runs after
-``--warmup`` runs, with ``torch.cuda.synchronize`` on GPU. Memory: on GPU the
-peak allocated by torch during the timed runs; on CPU the growth of the
-process's peak resident set over the model's start (a process-wide figure,
-so group sizes are run in increasing order).
+Each (config, group size) is measured in a fresh child process: the model
+runs on random (1, G, 3, H, W) inputs in eval mode (backbone + head; no data
+loading). Times are medians over ``--repeat`` runs after ``--warmup`` runs,
+with ``torch.cuda.synchronize`` on GPU. Memory: on GPU the peak allocated by
+torch during the runs; on CPU the growth of the child's peak resident set
+during the runs, over its level once the model and input exist.
 """
 import argparse
+import multiprocessing
 import os.path as osp
 import resource
 import statistics
@@ -34,20 +35,21 @@ def sync(device):
 
 
 @torch.no_grad()
-def measure(model, group_size, size, warmup, repeat, device):
+def measure(config, group_size, size, warmup, repeat, device):
+    """Median seconds per group and peak memory (MiB); runs in a child."""
+    model = init_model(config, device=device)
     inputs = torch.randn(1, group_size, 3, *size, device=device)
     if device.startswith('cuda'):
         torch.cuda.reset_peak_memory_stats()
     rss_before = peak_rss_mib()
-    for _ in range(warmup):
-        model(inputs, mode='tensor')
     times = []
-    for _ in range(repeat):
+    for i in range(warmup + repeat):
         sync(device)
         start = time.perf_counter()
         model(inputs, mode='tensor')
         sync(device)
-        times.append(time.perf_counter() - start)
+        if i >= warmup:
+            times.append(time.perf_counter() - start)
     if device.startswith('cuda'):
         memory = torch.cuda.max_memory_allocated() / 2**20
     else:
@@ -74,19 +76,20 @@ def main():
         'config', 'input', 'G', 'ms / group', 'ms / image', 'peak mem (MiB)'
         if args.device.startswith('cuda') else 'peak RSS growth (MiB)'
     ]]
+    context = multiprocessing.get_context('spawn')
     for config in args.configs:
-        cfg = Config.fromfile(config)
-        size = tuple(args.size or cfg.get('crop_size', (512, 512)))
-        model = init_model(cfg, device=args.device)
+        size = tuple(args.size or Config.fromfile(config).get(
+            'crop_size', (512, 512)))
         for group_size in sorted(args.group_sizes):
-            seconds, memory = measure(model, group_size, size, args.warmup,
-                                      args.repeat, args.device)
+            with context.Pool(1) as pool:
+                seconds, memory = pool.apply(
+                    measure, (config, group_size, size, args.warmup,
+                              args.repeat, args.device))
             rows.append([
-                osp.splitext(osp.basename(config))[0], f'{size[0]}x{size[1]}',
-                group_size, f'{1000 * seconds:.1f}',
+                osp.splitext(osp.basename(config))[0],
+                f'{size[0]}x{size[1]}', group_size, f'{1000 * seconds:.1f}',
                 f'{1000 * seconds / group_size:.1f}', f'{memory:.0f}'
             ])
-        del model
     print(f'device: {args.device}, torch threads: {torch.get_num_threads()}')
     print(AsciiTable(rows).table)
 
