@@ -178,6 +178,8 @@ def cpu_distributed_cfg(cfg):
     wrapper = dict(cfg.get('model_wrapper_cfg') or {})
     wrapper.setdefault('type', 'MMDistributedDataParallel')
     wrapper['device_ids'] = None
+    wrapper.setdefault('find_unused_parameters',
+                       cfg.get('find_unused_parameters', False))
     cfg.model_wrapper_cfg = wrapper
     _replace_sync_bn(cfg.model)
     return cfg

@@ -330,3 +330,15 @@ def test_head_reuses_mmseg_losses():
     perfect = torch.zeros(2, 2, 8, 8)
     perfect[:, 1] = 20.0
     assert head.loss_by_feat(perfect, samples)['loss_ce'] < 1e-6
+
+
+def test_efficientnet_runs_only_the_blocks_it_needs():
+    model = EfficientNetLite('lite0', out_indices=(1, 3), pretrained=False)
+    outs = model(torch.zeros(1, 3, 64, 64))
+    assert [o.shape[1] for o in outs] == [24, 112]
+    sum(o.sum() for o in outs).backward()
+    # every trainable parameter that is run gets a gradient (DDP needs it)
+    assert model.blocks[model.level_ends[3] - 1].project[0].weight.grad \
+        is not None
+    assert model.blocks[-1].project[0].weight.grad is None
+    assert not model.blocks[-1].project[0].weight.requires_grad

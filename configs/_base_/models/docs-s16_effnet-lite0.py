@@ -3,6 +3,7 @@
 # The decoder goes from stride 16 to 4 with skips from strides 8 and 4.
 _base_ = ['./docs_effnet-lite0.py']
 model = dict(
+    backbone=dict(out_indices=(1, 2, 3)),
     decode_head=dict(
         in_channels=112,
         in_index=2,

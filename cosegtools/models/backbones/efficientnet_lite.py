@@ -126,7 +126,8 @@ class EfficientNetLite(BaseModule):
     """EfficientNet-Lite backbone (lite0 or lite2).
 
     Outputs are the ends of the five stride levels: index ``i`` (0-4) has
-    stride ``2 ** (i + 1)``; with ``with_head_conv`` the last level is the
+    stride ``2 ** (i + 1)``; blocks after the deepest requested level are not
+    run. With ``with_head_conv`` the last level is the
     1280-channel head conv. ``with_classifier`` keeps the ImageNet classifier
     (for :meth:`classify`, e.g. to check the weights).
 
@@ -163,6 +164,7 @@ class EfficientNetLite(BaseModule):
             raise ValueError(f'out_indices {out_indices} must be in 0..4')
         self.arch = arch
         self.out_indices = tuple(out_indices)
+        self.last_level = max(self.out_indices)
         self.pretrained = pretrained
         self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
@@ -190,6 +192,11 @@ class EfficientNetLite(BaseModule):
         self.out_channels = channels
         if pretrained:
             self.load_imagenet_weights()
+        if not with_classifier:
+            # blocks after the deepest output are never run: no gradient,
+            # which DDP would otherwise report as unused parameters
+            for block in self.blocks[self.level_ends[self.last_level]:]:
+                block.requires_grad_(False)
         self._freeze_stages()
 
     def load_imagenet_weights(self):
@@ -246,6 +253,8 @@ class EfficientNetLite(BaseModule):
                 x = self.head(x)
             if level in self.out_indices:
                 outs.append(x)
+            if level == self.last_level and self.fc is None:
+                break  # deeper blocks would feed nothing
         return tuple(outs)
 
     def classify(self, x):
