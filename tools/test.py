@@ -8,6 +8,7 @@ import os
 import os.path as osp
 
 import cosegtools  # noqa: F401  (applies the stack work-arounds first)
+import torch.distributed as dist
 from cosegtools.utils import load_run_config
 from mmengine.config import DictAction
 from mmengine.runner import Runner
@@ -52,6 +53,9 @@ def main():
     ]
     runner = Runner.from_cfg(cfg)
     runner.test()
+    # an undestroyed gloo group can abort the process at exit
+    if dist.is_initialized():
+        dist.destroy_process_group()
 
 
 if __name__ == '__main__':

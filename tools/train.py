@@ -4,6 +4,7 @@ import logging
 import os
 
 import cosegtools  # noqa: F401  (applies the stack work-arounds first)
+import torch.distributed as dist
 from cosegtools.utils import load_run_config
 from mmengine.config import DictAction
 from mmengine.logging import print_log
@@ -53,6 +54,9 @@ def main():
     cfg.resume = args.resume
     runner = Runner.from_cfg(cfg)
     runner.train()
+    # an undestroyed gloo group can abort the process at exit
+    if dist.is_initialized():
+        dist.destroy_process_group()
 
 
 if __name__ == '__main__':
