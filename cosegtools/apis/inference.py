@@ -20,6 +20,7 @@ from mmengine.runner import load_checkpoint
 from cosegtools.datasets.class_folder_dataset import IMG_EXTENSIONS
 from cosegtools.datasets.samplers import partition_class
 from cosegtools.registry import MODELS
+from cosegtools.utils import register_all_modules
 
 # transforms that read files; inference feeds decoded images instead
 FILE_LOADERS = ('LoadImageFromFile', 'LoadCoSegMask')
@@ -39,8 +40,8 @@ def init_model(config: Union[str, Config],
                         f'{type(config)}')
     if cfg_options is not None:
         config.merge_from_dict(cfg_options)
+    register_all_modules(init_default_scope=False)
     init_default_scope(config.get('default_scope', 'cosegtools'))
-    import cosegtools.models  # noqa: F401  (register the components)
     model_cfg = copy.deepcopy(config.model)
     if checkpoint is not None and 'backbone' in model_cfg:
         # the checkpoint holds every weight: skip ImageNet loading

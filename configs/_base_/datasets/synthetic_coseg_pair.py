@@ -34,17 +34,8 @@ val_dataloader = dict(
         seed=1,
         test_mode=True,
         pipeline=test_pipeline))
+# the test set: as val, drawn from another seed
 test_dataloader = dict(
-    batch_size=1,
-    num_workers=0,
-    sampler=dict(type='CoSegGroupSampler', group_size=2),
-    dataset=dict(
-        type=dataset_type,
-        num_classes=8,
-        images_per_class=8,
-        img_size=img_size,
-        seed=2,
-        test_mode=True,
-        pipeline=test_pipeline))
+    val_dataloader, dataset=dict(val_dataloader['dataset'], seed=2))
 val_evaluator = dict(type='CoSegMetric')
 test_evaluator = val_evaluator

@@ -56,15 +56,7 @@ val_dataloader = dict(
         test_mode=True,
         pipeline=test_pipeline))
 test_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='CoSegGroupSampler', group_size=2),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        split_file='splits/test.txt',
-        test_mode=True,
-        pipeline=test_pipeline))
+    val_dataloader,
+    dataset=dict(val_dataloader['dataset'], split_file='splits/test.txt'))
 val_evaluator = dict(type='CoSegMetric')
 test_evaluator = val_evaluator
