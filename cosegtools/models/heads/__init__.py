@@ -1,4 +1,10 @@
 from .base_coseg_head import BaseCoSegHead
+from .cosegnet_head import CoSegNetHead
+from .cycleseg_head import CycleRefinement, CycleSegHead
 from .docs_head import DOCSHead
+from .dwxcorr_head import DepthwiseXCorrHead
 
-__all__ = ['BaseCoSegHead', 'DOCSHead']
+__all__ = [
+    'BaseCoSegHead', 'CoSegNetHead', 'CycleRefinement', 'CycleSegHead',
+    'DOCSHead', 'DepthwiseXCorrHead'
+]

@@ -1,5 +1,5 @@
 from abc import ABCMeta, abstractmethod
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -9,6 +9,19 @@ from mmseg.models.utils import resize
 from torch import Tensor
 
 from cosegtools.registry import MODELS
+
+
+def group_labels(image_samples: List, group_size: int):
+    """``has_common`` per group and ``class_idx`` per image (None when a
+    sample has no class) of flattened image samples."""
+    has_common = [
+        int(image_samples[i].metainfo.get('has_common', 1))
+        for i in range(0, len(image_samples), group_size)
+    ]
+    class_idx = [s.metainfo.get('class_idx') for s in image_samples]
+    if any(c is None for c in class_idx):
+        class_idx = None
+    return has_common, class_idx
 
 
 class BaseCoSegHead(BaseModule, metaclass=ABCMeta):
@@ -31,6 +44,12 @@ class BaseCoSegHead(BaseModule, metaclass=ABCMeta):
         ignore_index (int): label ignored by the losses (padding).
         align_corners (bool): for the resizing of logits.
         threshold (float): foreground threshold when ``num_classes == 1``.
+        decision_gate (dict, optional): a :class:`DecisionGate` config: the
+            head then also learns whether a pair shares an object (trained on
+            batches of positive and negative pairs) and empties the masks of
+            images judged to share nothing at test time.
+        gate_in_index (int): backbone output the gate embeds, unless the
+            head overrides :meth:`forward_with_gate_feats`.
     """
 
     def __init__(self,
@@ -40,6 +59,8 @@ class BaseCoSegHead(BaseModule, metaclass=ABCMeta):
                  ignore_index: int = 255,
                  align_corners: bool = False,
                  threshold: float = 0.5,
+                 decision_gate: Optional[dict] = None,
+                 gate_in_index: int = -1,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         self.num_classes = num_classes
@@ -51,6 +72,9 @@ class BaseCoSegHead(BaseModule, metaclass=ABCMeta):
         losses = loss_decode if isinstance(loss_decode,
                                            (list, tuple)) else [loss_decode]
         self.loss_decode = nn.ModuleList(MODELS.build(cfg) for cfg in losses)
+        self.gate_in_index = gate_in_index
+        self.decision_gate = (
+            MODELS.build(decision_gate) if decision_gate else None)
 
     def select_inputs(self, inputs: Tuple[Tensor]):
         if isinstance(self.in_index, (list, tuple)):
@@ -68,13 +92,28 @@ class BaseCoSegHead(BaseModule, metaclass=ABCMeta):
             Tensor: logits (N*G, K, h', w').
         """
 
+    def forward_with_gate_feats(self, inputs: Tuple[Tensor],
+                                group_size: int):
+        """Logits and the feature map the decision gate embeds."""
+        return (self.forward(inputs, group_size),
+                inputs[self.gate_in_index])
+
     def loss(self,
              inputs: Tuple[Tensor],
              group_size: int,
              batch_data_samples: List,
              train_cfg=None) -> dict:
-        seg_logits = self.forward(inputs, group_size)
-        return self.loss_by_feat(seg_logits, batch_data_samples)
+        if self.decision_gate is None:
+            seg_logits = self.forward(inputs, group_size)
+            return self.loss_by_feat(seg_logits, batch_data_samples)
+        seg_logits, gate_feats = self.forward_with_gate_feats(
+            inputs, group_size)
+        losses = self.loss_by_feat(seg_logits, batch_data_samples)
+        losses.update(
+            self.decision_gate.loss(gate_feats,
+                                    *group_labels(batch_data_samples,
+                                                  group_size)))
+        return losses
 
     def predict(self,
                 inputs: Tuple[Tensor],
@@ -82,8 +121,21 @@ class BaseCoSegHead(BaseModule, metaclass=ABCMeta):
                 size: Tuple[int, int],
                 test_cfg=None) -> Tensor:
         """Logits (N*G, K, H, W) resized to the padded input size."""
-        seg_logits = self.forward(inputs, group_size)
-        return self.predict_by_feat(seg_logits, size)
+        return self.predict_with_scores(inputs, group_size, size,
+                                        test_cfg)[0]
+
+    def predict_with_scores(self, inputs, group_size, size, test_cfg=None):
+        """Logits as :meth:`predict` and, with a decision gate, each image's
+        probability of sharing an object with its group (else None); the
+        logits of images below the gate's threshold are emptied."""
+        if self.decision_gate is None:
+            seg_logits = self.forward(inputs, group_size)
+            return self.predict_by_feat(seg_logits, size), None
+        seg_logits, gate_feats = self.forward_with_gate_feats(
+            inputs, group_size)
+        scores = self.decision_gate.scores(gate_feats, group_size)
+        seg_logits = self.decision_gate.gate(seg_logits, scores)
+        return self.predict_by_feat(seg_logits, size), scores
 
     def predict_by_feat(self, seg_logits: Tensor, size) -> Tensor:
         return resize(

@@ -3,28 +3,13 @@ from typing import Optional, Sequence, Tuple
 import torch
 import torch.nn as nn
 from mmcv.cnn import ConvModule
-from mmseg.models.utils import resize
 from torch import Tensor
 
 from cosegtools.registry import MODELS
 from ..utils.correlation import windowed_correlation
+from ..utils.decoder import UpConvDecoder
+from ..utils.groups import group_pairs, mean_over_others
 from .base_coseg_head import BaseCoSegHead
-
-
-def group_pairs(batch_size: int, group_size: int, device):
-    """Row indices (a, b) of every ordered pair of distinct images of a group.
-
-    Returns:
-        tuple[Tensor, Tensor]: each (N * G * (G - 1), ), ordered by group,
-        then by ``a``, then by ``b``.
-    """
-    g = torch.arange(group_size, device=device)
-    a, b = torch.meshgrid(g, g, indexing='ij')
-    keep = a != b
-    offsets = torch.arange(batch_size, device=device)[:, None] * group_size
-    a = (offsets + a[keep][None]).flatten()
-    b = (offsets + b[keep][None]).flatten()
-    return a, b
 
 
 @MODELS.register_module()
@@ -83,35 +68,19 @@ class DOCSHead(BaseCoSegHead):
             3,
             padding=1,
             norm_cfg=norm_cfg)
-        self.skips = [dict(s) for s in skips]
-        for skip in self.skips:
-            if not 0 <= skip['stage'] < len(decoder_channels):
-                raise ValueError(f'skip {skip}: stage must be in 0..'
-                                 f'{len(decoder_channels) - 1}')
-        self.skip_reduce = nn.ModuleList(
-            ConvModule(s['in_channels'], skip_channels, 1, norm_cfg=norm_cfg)
-            for s in self.skips)
-        skip_stages = [s['stage'] for s in self.skips]
-        self.up = nn.ModuleList()
-        self.stage_convs = nn.ModuleList()
-        prev = fuse_channels
-        for stage, width in enumerate(decoder_channels):
-            self.up.append(
-                ConvModule(
-                    prev,
-                    width,
-                    4,
-                    stride=2,
-                    padding=1,
-                    conv_cfg=dict(type='deconv'),
-                    norm_cfg=norm_cfg))
-            first_in = width + skip_channels * skip_stages.count(stage)
-            self.stage_convs.append(
-                nn.Sequential(
-                    ConvModule(
-                        first_in, width, 3, padding=1, norm_cfg=norm_cfg),
-                    ConvModule(width, width, 3, padding=1, norm_cfg=norm_cfg)))
-            prev = width
+        self.decoder = UpConvDecoder(
+            fuse_channels,
+            decoder_channels,
+            upsample='deconv',
+            skips=[
+                dict(in_channels=s['in_channels'], stage=s['stage'])
+                for s in skips
+            ],
+            skip_channels=skip_channels,
+            norm_cfg=norm_cfg,
+            align_corners=self.align_corners)
+        self.skip_indices = [s['in_index'] for s in skips]
+        prev = self.decoder.out_channels
         self.conv_seg = nn.Conv2d(prev, self.num_classes, 3, padding=1)
 
     def mutual_correlation(self, feats: Tensor, group_size: int) -> Tensor:
@@ -120,8 +89,7 @@ class DOCSHead(BaseCoSegHead):
         batch = feats.shape[0] // group_size
         a, b = group_pairs(batch, group_size, feats.device)
         corr = windowed_correlation(feats[a], feats[b], self.max_displacement)
-        corr = corr.view(batch * group_size, group_size - 1, *corr.shape[1:])
-        return corr.mean(dim=1).relu()
+        return mean_over_others(corr, group_size).relu()
 
     def forward(self, inputs: Tuple[Tensor], group_size: int) -> Tensor:
         feats = inputs[self.in_index]
@@ -130,17 +98,15 @@ class DOCSHead(BaseCoSegHead):
              self.mutual_correlation(feats, group_size)],
             dim=1)
         x = self.fuse(x)
-        for stage, (up, convs) in enumerate(zip(self.up, self.stage_convs)):
-            x = up(x)
-            joined = [x]
-            for skip, reduce in zip(self.skips, self.skip_reduce):
-                if skip['stage'] == stage:
-                    feat = reduce(inputs[skip['in_index']])
-                    joined.append(
-                        resize(
-                            feat,
-                            size=x.shape[-2:],
-                            mode='bilinear',
-                            align_corners=self.align_corners))
-            x = convs(torch.cat(joined, dim=1))
+        x = self.decoder(x, [inputs[i] for i in self.skip_indices])
         return self.conv_seg(x)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # checkpoints written before the decoder became a shared module keep
+        # its layers directly on the head
+        for key in list(state_dict):
+            for old in ('up.', 'stage_convs.', 'skip_reduce.'):
+                if key.startswith(prefix + old):
+                    new = prefix + 'decoder.' + key[len(prefix):]
+                    state_dict[new] = state_dict.pop(key)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)

@@ -61,9 +61,14 @@ class CoSegmentor(BaseSegmentor):
         flat = inputs.flatten(0, 1)
         samples = None
         if data_samples is not None:
-            samples = [
-                s for group in data_samples for s in group.image_samples
-            ]
+            samples = []
+            for group in data_samples:
+                for sample in group.image_samples:
+                    if 'has_common' in group:
+                        # heads see image samples only
+                        sample.set_metainfo(
+                            dict(has_common=group.has_common))
+                    samples.append(sample)
         return flat, group_size, samples
 
     def extract_feat(self, inputs: Tensor) -> List[Tensor]:
@@ -89,9 +94,15 @@ class CoSegmentor(BaseSegmentor):
     def predict(self, inputs: Tensor, data_samples=None):
         if data_samples is None:
             raise ValueError('predict needs the data samples (image shapes)')
-        seg_logits = self.encode_decode(inputs)
-        _, _, samples = self.flatten(inputs, data_samples)
+        flat, group_size, samples = self.flatten(inputs, data_samples)
+        seg_logits, scores = self.decode_head.predict_with_scores(
+            self.extract_feat(flat), group_size, flat.shape[-2:],
+            self.test_cfg)
         self.postprocess_result(seg_logits, samples)
+        if scores is not None:
+            for sample, score in zip(samples, scores):
+                # probability that the image shares an object with its group
+                sample.set_field(score.reshape(1), 'common_score')
         return data_samples
 
     def _forward(self, inputs: Tensor, data_samples=None) -> Tensor:

@@ -52,3 +52,34 @@ def windowed_correlation(feat_a, feat_b, max_displacement):
         windows = band.unfold(3, w, 1)  # (N, C, H, 2D + 1, W), a view
         rows.append(torch.einsum('nchw,nchdw->ndhw', feat_a, windows))
     return torch.cat(rows, dim=1) / c
+
+
+def depthwise_cross_correlation(base, kernel):
+    """Slides each channel of ``kernel`` over the same channel of ``base``.
+
+    A depth-wise convolution whose kernels are features of another image
+    (Siamese trackers, the depth-wise cross-correlation co-segmentation
+    network): no learned parameters. Odd kernels are zero-padded to keep the
+    size of ``base``; the sum is divided by the kernel area, so kernels of
+    different sizes give responses on one scale.
+
+    Args:
+        base (Tensor): (N, C, H, W).
+        kernel (Tensor): (N, C, k, k), k odd; row n is applied to row n.
+
+    Returns:
+        Tensor: (N, C, H, W).
+    """
+    n, c, h, w = base.shape
+    if kernel.shape[:2] != (n, c):
+        raise ValueError(f'kernel {tuple(kernel.shape)} does not match base '
+                         f'{tuple(base.shape)} in (N, C)')
+    kh, kw = kernel.shape[-2:]
+    if kh % 2 == 0 or kw % 2 == 0:
+        raise ValueError(f'kernel size must be odd, got {(kh, kw)}')
+    out = F.conv2d(
+        base.reshape(1, n * c, h, w),
+        kernel.reshape(n * c, 1, kh, kw),
+        padding=(kh // 2, kw // 2),
+        groups=n * c)
+    return out.view(n, c, h, w) / (kh * kw)

@@ -1,0 +1,7 @@
+# Multi-level CycleSegNet on ImageNet EfficientNet-Lite0, the 1k CPU schedule
+# of the comparison table.
+_base_ = [
+    '../_base_/models/cyclesegnet_effnet-lite0.py',
+    '../_base_/datasets/voc_coseg_pair.py', '../_base_/default_runtime.py',
+    '../_base_/schedules/schedule_1k_adamw.py'
+]
