@@ -14,6 +14,13 @@ Definitions (see also the README, "Evaluation protocol"):
       images; ``pooled_J`` sums intersections and unions over all images.
 Each image is scored once even if it appeared in several groups (the first
 prediction counts). Figures are percentages.
+
+Models with a decision gate (CoSegNet) also say whether the images of a
+group share an object (``common_score`` on each image; the group's score is
+their mean). On groups that mix positives and negatives (e.g. a
+``CoSegPairSampler`` with ``neg_ratio=0.5`` as test sampler) the metric then
+adds ``decision_acc``, ``decision_precision`` and ``decision_recall``
+(positive = "shares an object"), each distinct group counted once.
 """
 from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence
@@ -75,6 +82,23 @@ def summarise(records: List[dict]) -> dict:
         num_images=len(records))
 
 
+def decision_scores(groups: List[dict]) -> dict:
+    """Accuracy, precision and recall (percent) of group decisions;
+    precision is 100 when nothing is predicted positive, recall 100 when
+    there are no positives."""
+    truth = np.array([g['has_common'] for g in groups], dtype=bool)
+    pred = np.array([g['predicted'] for g in groups], dtype=bool)
+    true_pos = int((truth & pred).sum())
+    return dict(
+        n=len(groups),
+        positives=int(truth.sum()),
+        decision_acc=100 * float((truth == pred).mean()),
+        decision_precision=100 * true_pos / pred.sum() if pred.any() else
+        100.0,
+        decision_recall=100 * true_pos / truth.sum() if truth.any() else
+        100.0)
+
+
 def format_table(summary: dict) -> str:
     rows = [['class', 'images', 'P', 'J']]
     for name, row in summary['classes'].items():
@@ -103,6 +127,8 @@ class CoSegMetric(BaseMetric):
 
     Args:
         ignore_index (int): ground-truth label not scored.
+        decision_threshold (float): a group is judged to share an object
+            when its mean ``common_score`` reaches it.
         collect_device (str): 'cpu' or 'gpu'.
         prefix (str, optional): prefix of the result keys.
     """
@@ -110,10 +136,12 @@ class CoSegMetric(BaseMetric):
 
     def __init__(self,
                  ignore_index: int = 255,
+                 decision_threshold: float = 0.5,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None):
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.ignore_index = ignore_index
+        self.decision_threshold = decision_threshold
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         """Score every image of every group (as dicts, from the Evaluator)."""
@@ -127,6 +155,18 @@ class CoSegMetric(BaseMetric):
                     class_name=sample.get('class_name', 'all'),
                     has_common=group.get('has_common', 1))
                 self.results.append(record)
+            scores = [
+                float(s['common_score']) for s in group['image_samples']
+                if 'common_score' in s
+            ]
+            if scores:
+                self.results.append(
+                    dict(
+                        group_key=tuple(s['img_path']
+                                        for s in group['image_samples']),
+                        has_common=int(group.get('has_common', 1)),
+                        predicted=int(
+                            np.mean(scores) >= self.decision_threshold)))
 
     def evaluate(self, size: int) -> dict:
         """Collect the records of all ranks and score each image once.
@@ -153,13 +193,28 @@ class CoSegMetric(BaseMetric):
         return payload[0]
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
-        unique = OrderedDict()
+        unique, groups = OrderedDict(), OrderedDict()
         for record in results:
-            unique.setdefault(record['img_path'], record)
+            if 'group_key' in record:
+                groups.setdefault(record['group_key'], record)
+            else:
+                unique.setdefault(record['img_path'], record)
         summary = summarise(list(unique.values()))
         logger = MMLogger.get_current_instance()
         print_log('\n' + format_table(summary), logger=logger)
-        return {
+        metrics = {
             k: round(summary[k], 2)
             for k in ('mP', 'mJ', 'aP', 'aJ', 'pooled_J')
         }
+        if groups:
+            decisions = decision_scores(list(groups.values()))
+            print_log(
+                'decision on {n} groups ({positives} positive): accuracy '
+                '{decision_acc:.2f}, precision {decision_precision:.2f}, '
+                'recall {decision_recall:.2f}'.format(**decisions),
+                logger=logger)
+            metrics.update({
+                k: round(v, 2)
+                for k, v in decisions.items() if k.startswith('decision')
+            })
+        return metrics

@@ -2,7 +2,7 @@
 
     python tools/analysis_tools/benchmark.py CONFIG [CONFIG ...]
         [--group-sizes 2 5] [--size 224 224] [--warmup 2] [--repeat 5]
-        [--device cpu|cuda]
+        [--device cpu|cuda] [--strategy all_tuples --k 2 [--compare-cache]]
 
 Each (config, group size) is measured in a fresh child process: the model
 runs on random (1, G, 3, H, W) inputs in eval mode (backbone + head; no data
@@ -10,6 +10,12 @@ loading). Times are medians over ``--repeat`` runs after ``--warmup`` runs,
 with ``torch.cuda.synchronize`` on GPU. Memory: on GPU the peak allocated by
 torch during the runs; on CPU the growth of the child's peak resident set
 during the runs, over its level once the model and input exist.
+
+Without ``--strategy`` a group is one forward pass of the model (the head
+relates each image to all others at once). With ``--strategy`` the group is
+co-segmented by :class:`GroupInference` from tuples of ``--k`` images, the
+backbone features being computed once per image; ``--compare-cache`` adds a
+row per group that recomputes the features of every tuple instead.
 """
 import argparse
 import multiprocessing
@@ -23,6 +29,7 @@ from mmengine.config import Config
 from terminaltables import AsciiTable
 
 from cosegtools.apis import init_model
+from cosegtools.models.segmentors import STRATEGIES, GroupInference
 
 
 def peak_rss_mib() -> float:
@@ -35,10 +42,23 @@ def sync(device):
 
 
 @torch.no_grad()
-def measure(config, group_size, size, warmup, repeat, device):
+def measure(config,
+            group_size,
+            size,
+            warmup,
+            repeat,
+            device,
+            strategy=None,
+            k=2,
+            cache=True):
     """Median seconds per group and peak memory (MiB); runs in a child."""
     model = init_model(config, device=device)
     inputs = torch.randn(1, group_size, 3, *size, device=device)
+    if strategy is None:
+        run = lambda: model(inputs, mode='tensor')  # noqa: E731
+    else:
+        infer = GroupInference(strategy, k=k, cache_features=cache)
+        run = lambda: infer(model, inputs[0])  # noqa: E731
     if device.startswith('cuda'):
         torch.cuda.reset_peak_memory_stats()
     rss_before = peak_rss_mib()
@@ -46,7 +66,7 @@ def measure(config, group_size, size, warmup, repeat, device):
     for i in range(warmup + repeat):
         sync(device)
         start = time.perf_counter()
-        model(inputs, mode='tensor')
+        run()
         sync(device)
         if i >= warmup:
             times.append(time.perf_counter() - start)
@@ -71,23 +91,42 @@ def main():
     parser.add_argument('--warmup', type=int, default=2)
     parser.add_argument('--repeat', type=int, default=5)
     parser.add_argument('--device', default='cpu')
+    parser.add_argument(
+        '--strategy',
+        choices=STRATEGIES,
+        default=None,
+        help='group inference strategy (default: one forward pass)')
+    parser.add_argument('--k', type=int, default=2, help='tuple size')
+    parser.add_argument(
+        '--compare-cache',
+        action='store_true',
+        help='also time recomputing the features of every tuple')
     args = parser.parse_args()
+    caches = [True, False] if args.compare_cache else [True]
     rows = [[
-        'config', 'input', 'G', 'ms / group', 'ms / image', 'peak mem (MiB)'
+        'config', 'input', 'G', 'inference', 'ms / group', 'ms / image', 'peak mem (MiB)'
         if args.device.startswith('cuda') else 'peak RSS growth (MiB)'
     ]]
     context = multiprocessing.get_context('spawn')
     for config in args.configs:
         size = tuple(args.size or Config.fromfile(config).get(
             'crop_size', (512, 512)))
-        for group_size in sorted(args.group_sizes):
+        for group_size, cache in [(g, c) for g in sorted(args.group_sizes)
+                                  for c in caches]:
             with context.Pool(1) as pool:
                 seconds, memory = pool.apply(
-                    measure, (config, group_size, size, args.warmup,
-                              args.repeat, args.device))
+                    measure,
+                    (config, group_size, size, args.warmup, args.repeat,
+                     args.device, args.strategy, args.k, cache))
+            if args.strategy is None:
+                inference = 'one pass'
+            else:
+                inference = (f'{args.strategy}, k={args.k}, ' +
+                             ('cached features' if cache else 'recomputed'))
             rows.append([
                 osp.splitext(osp.basename(config))[0],
-                f'{size[0]}x{size[1]}', group_size, f'{1000 * seconds:.1f}',
+                f'{size[0]}x{size[1]}', group_size, inference,
+                f'{1000 * seconds:.1f}',
                 f'{1000 * seconds / group_size:.1f}', f'{memory:.0f}'
             ])
     print(f'device: {args.device}, torch threads: {torch.get_num_threads()}')

@@ -4,6 +4,7 @@ from mmseg.models.segmentors.base import BaseSegmentor
 from torch import Tensor
 
 from cosegtools.registry import MODELS
+from .group_inference import GroupInference, probs_to_logits
 
 
 @MODELS.register_module()
@@ -29,6 +30,10 @@ class CoSegmentor(BaseSegmentor):
         data_preprocessor (dict, optional): usually
             :class:`CoSegDataPreProcessor`.
         train_cfg, test_cfg (dict, optional): passed to the head.
+            ``test_cfg.group_inference`` (dict, optional) selects a
+            :class:`GroupInference` strategy for the groups given at test
+            time (e.g. whole classes): ``dict(strategy='all_tuples', k=2)``.
+            Without it a group is fed to the head as it is.
     """
 
     def __init__(self,
@@ -50,6 +55,9 @@ class CoSegmentor(BaseSegmentor):
         self.out_channels = self.decode_head.out_channels
         self.train_cfg = train_cfg
         self.test_cfg = test_cfg
+        group_cfg = (test_cfg or {}).get('group_inference')
+        self.group_inference = (
+            GroupInference(**group_cfg) if group_cfg else None)
 
     @staticmethod
     def flatten(inputs: Tensor, data_samples=None):
@@ -94,16 +102,34 @@ class CoSegmentor(BaseSegmentor):
     def predict(self, inputs: Tensor, data_samples=None):
         if data_samples is None:
             raise ValueError('predict needs the data samples (image shapes)')
+        if self.group_inference is not None:
+            return self.predict_by_strategy(inputs, data_samples)
         flat, group_size, samples = self.flatten(inputs, data_samples)
         seg_logits, scores = self.decode_head.predict_with_scores(
             self.extract_feat(flat), group_size, flat.shape[-2:],
             self.test_cfg)
         self.postprocess_result(seg_logits, samples)
-        if scores is not None:
-            for sample, score in zip(samples, scores):
-                # probability that the image shares an object with its group
-                sample.set_field(score.reshape(1), 'common_score')
+        self.attach_scores(samples, scores)
         return data_samples
+
+    def predict_by_strategy(self, inputs: Tensor, data_samples):
+        """Each group through :attr:`group_inference`."""
+        for images, group in zip(inputs, data_samples):
+            probs, scores = self.group_inference(
+                self, images, key=group.image_samples[0].img_path)
+            self.postprocess_result(
+                probs_to_logits(probs), group.image_samples)
+            self.attach_scores(group.image_samples, scores)
+        return data_samples
+
+    @staticmethod
+    def attach_scores(samples, scores: Optional[Tensor]):
+        """Sets ``common_score`` (the decision gate's probability that the
+        image shares an object with its group) on each image sample."""
+        if scores is None:
+            return
+        for sample, score in zip(samples, scores):
+            sample.set_field(score.reshape(1), 'common_score')
 
     def _forward(self, inputs: Tensor, data_samples=None) -> Tensor:
         flat, group_size, _ = self.flatten(inputs)
