@@ -54,7 +54,8 @@ OPTIM_WRAPPER_CONSTRUCTORS = _child('optimizer wrapper constructor',
 PARAM_SCHEDULERS = _child('parameter scheduler', MMSEG_PARAM_SCHEDULERS)
 METRICS = _child('metric', MMSEG_METRICS, ['cosegtools.evaluation'])
 EVALUATOR = _child('evaluator', MMSEG_EVALUATOR)
-TASK_UTILS = _child('task util', MMSEG_TASK_UTILS)
+TASK_UTILS = _child('task util', MMSEG_TASK_UTILS,
+                    ['cosegtools.models.postprocessors'])
 VISUALIZERS = _child('visualizer', MMSEG_VISUALIZERS)
 VISBACKENDS = _child('vis_backend', MMSEG_VISBACKENDS)
 LOG_PROCESSORS = _child('log_processor', MMSEG_LOG_PROCESSORS)

@@ -9,6 +9,7 @@ import os.path as osp
 
 import cosegtools  # noqa: F401  (applies the stack work-arounds first)
 import torch.distributed as dist
+from cosegtools.models.postprocessors import build_postprocessor
 from cosegtools.utils import load_run_config
 from mmengine.config import DictAction
 from mmengine.runner import Runner
@@ -21,6 +22,10 @@ def parse_args():
     parser.add_argument('--work-dir', help='where to save the evaluation log')
     parser.add_argument('--out', help='directory to write predicted masks')
     parser.add_argument('--show-dir', help='directory to write overlays')
+    parser.add_argument(
+        '--postprocess',
+        help='mask post-processor: threshold, otsu, grabcut or crf (dense '
+        'CRF, needs the optional pydensecrf2)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -47,6 +52,12 @@ def main():
     cfg = load_run_config(args.config, args.cfg_options, args.work_dir,
                           args.launcher)
     cfg.load_from = args.checkpoint
+    if args.postprocess:
+        # fail now, not after the model is built, on a bad name or a missing
+        # optional package
+        build_postprocessor(args.postprocess)
+        cfg.model.setdefault('test_cfg', {})
+        cfg.model.test_cfg['postprocess'] = args.postprocess
     cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
         dict(
             type='CoSegOutputHook', out_dir=args.out, show_dir=args.show_dir)

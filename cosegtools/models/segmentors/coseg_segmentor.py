@@ -1,9 +1,13 @@
 from typing import List, Optional
 
+import mmcv
+import torch
+
 from mmseg.models.segmentors.base import BaseSegmentor
 from torch import Tensor
 
 from cosegtools.registry import MODELS
+from ..postprocessors import build_postprocessor
 from .group_inference import GroupInference, probs_to_logits
 
 
@@ -34,6 +38,9 @@ class CoSegmentor(BaseSegmentor):
             :class:`GroupInference` strategy for the groups given at test
             time (e.g. whole classes): ``dict(strategy='all_tuples', k=2)``.
             Without it a group is fed to the head as it is.
+            ``test_cfg.postprocess`` (dict or short name, optional): a mask
+            post-processor (:mod:`cosegtools.models.postprocessors`) applied
+            to each image's foreground probability at its original size.
     """
 
     def __init__(self,
@@ -58,6 +65,9 @@ class CoSegmentor(BaseSegmentor):
         group_cfg = (test_cfg or {}).get('group_inference')
         self.group_inference = (
             GroupInference(**group_cfg) if group_cfg else None)
+        post_cfg = (test_cfg or {}).get('postprocess')
+        self.postprocessor = (
+            build_postprocessor(post_cfg) if post_cfg else None)
 
     @staticmethod
     def flatten(inputs: Tensor, data_samples=None):
@@ -110,6 +120,7 @@ class CoSegmentor(BaseSegmentor):
             self.test_cfg)
         self.postprocess_result(seg_logits, samples)
         self.attach_scores(samples, scores)
+        self.refine_masks(samples)
         return data_samples
 
     def predict_by_strategy(self, inputs: Tensor, data_samples):
@@ -120,7 +131,29 @@ class CoSegmentor(BaseSegmentor):
             self.postprocess_result(
                 probs_to_logits(probs), group.image_samples)
             self.attach_scores(group.image_samples, scores)
+            self.refine_masks(group.image_samples)
         return data_samples
+
+    def refine_masks(self, samples):
+        """Applies :attr:`postprocessor` to predicted image samples."""
+        if self.postprocessor is None:
+            return
+        for sample in samples:
+            logits = sample.seg_logits.data
+            prob = (
+                logits[0].sigmoid()
+                if logits.shape[0] == 1 else logits.softmax(0)[1])
+            image = None
+            if self.postprocessor.needs_image:
+                path = sample.metainfo.get('img_path')
+                image = mmcv.imread(path) if path else None
+                if image is None:
+                    raise FileNotFoundError(
+                        f'{type(self.postprocessor).__name__} needs the '
+                        f'original image, but {path!r} cannot be read')
+            mask = self.postprocessor(prob.float().cpu().numpy(), image)
+            sample.pred_sem_seg.data = torch.from_numpy(mask).to(
+                logits.device, torch.long)[None]
 
     @staticmethod
     def attach_scores(samples, scores: Optional[Tensor]):

@@ -1,0 +1,166 @@
+"""Mask post-processors: foreground probability + image -> binary mask.
+
+Registered in ``TASK_UTILS`` and selected with ``model.test_cfg.postprocess``
+(e.g. ``dict(type='DenseCRFPostProcessor')``) or ``tools/test.py
+--postprocess otsu``. Each takes the foreground probability of one image at
+its original size, (H, W) float in [0, 1], and the image, (H, W, 3) BGR
+uint8, and returns a (H, W) uint8 mask of {0, 1}.
+"""
+import cv2
+import numpy as np
+
+from cosegtools.registry import TASK_UTILS
+
+__all__ = [
+    'ThresholdPostProcessor', 'OtsuPostProcessor', 'GrabCutPostProcessor',
+    'DenseCRFPostProcessor', 'build_postprocessor', 'SHORT_NAMES'
+]
+
+#: short names accepted by ``tools/test.py --postprocess``
+SHORT_NAMES = dict(
+    threshold='ThresholdPostProcessor',
+    otsu='OtsuPostProcessor',
+    grabcut='GrabCutPostProcessor',
+    crf='DenseCRFPostProcessor')
+
+
+def _check(prob: np.ndarray, image: np.ndarray):
+    if prob.ndim != 2:
+        raise ValueError(f'expected a (H, W) probability map, got shape '
+                         f'{prob.shape}')
+    if image is not None and image.shape[:2] != prob.shape:
+        raise ValueError(f'image {image.shape[:2]} and probability map '
+                         f'{prob.shape} differ in size')
+
+
+@TASK_UTILS.register_module()
+class ThresholdPostProcessor:
+    """Foreground where the probability exceeds ``threshold`` (0.5: what the
+    models predict without post-processing)."""
+
+    needs_image = False
+
+    def __init__(self, threshold: float = 0.5):
+        self.threshold = threshold
+
+    def __call__(self, prob: np.ndarray, image=None) -> np.ndarray:
+        _check(prob, image)
+        return (prob > self.threshold).astype(np.uint8)
+
+
+@TASK_UTILS.register_module()
+class OtsuPostProcessor:
+    """Threshold chosen per image by Otsu's method on the probability map
+    (quantised to 256 levels)."""
+
+    needs_image = False
+
+    def __call__(self, prob: np.ndarray, image=None) -> np.ndarray:
+        _check(prob, image)
+        levels = np.clip(prob * 255 + 0.5, 0, 255).astype(np.uint8)
+        if levels.min() == levels.max():  # Otsu is undefined on a flat map
+            return (prob > 0.5).astype(np.uint8)
+        _, mask = cv2.threshold(levels, 0, 1,
+                                cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        return mask.astype(np.uint8)
+
+
+@TASK_UTILS.register_module()
+class GrabCutPostProcessor:
+    """OpenCV GrabCut initialised from the probability map.
+
+    Pixels above ``sure_fg`` are fixed foreground, below ``sure_bg`` fixed
+    background, the rest probable foreground/background by the 0.5 threshold;
+    ``iterations`` rounds of GrabCut refine it with colour models of the
+    image. A map without any foreground (or background) is returned as is:
+    GrabCut needs samples of both.
+    """
+
+    needs_image = True
+
+    def __init__(self,
+                 iterations: int = 5,
+                 sure_fg: float = 0.9,
+                 sure_bg: float = 0.1):
+        self.iterations = iterations
+        self.sure_fg = sure_fg
+        self.sure_bg = sure_bg
+
+    def __call__(self, prob: np.ndarray, image: np.ndarray) -> np.ndarray:
+        _check(prob, image)
+        fg = prob > 0.5
+        if fg.all() or not fg.any():
+            return fg.astype(np.uint8)
+        mask = np.where(fg, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)
+        mask[prob >= self.sure_fg] = cv2.GC_FGD
+        mask[prob <= self.sure_bg] = cv2.GC_BGD
+        bgd, fgd = np.zeros((1, 65)), np.zeros((1, 65))
+        cv2.grabCut(
+            np.ascontiguousarray(image), mask, None, bgd, fgd,
+            self.iterations, cv2.GC_INIT_WITH_MASK)
+        return ((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)).astype(
+            np.uint8)
+
+
+@TASK_UTILS.register_module()
+class DenseCRFPostProcessor:
+    """Fully connected CRF (Kraehenbuehl and Koltun 2011) over the pixels.
+
+    Unary: -log of the foreground/background probability; pairwise: a
+    Gaussian (smoothness) kernel and a bilateral (appearance) kernel.
+    Needs the optional ``pydensecrf2`` package (``bash tools/install.sh
+    --optional``); without it, building the post-processor fails with a
+    message saying so.
+
+    Args:
+        iterations (int): mean-field iterations.
+        gaussian_sxy (float), gaussian_compat (float): smoothness kernel.
+        bilateral_sxy (float), bilateral_srgb (float),
+        bilateral_compat (float): appearance kernel.
+    """
+
+    needs_image = True
+
+    def __init__(self,
+                 iterations: int = 5,
+                 gaussian_sxy: float = 3,
+                 gaussian_compat: float = 3,
+                 bilateral_sxy: float = 60,
+                 bilateral_srgb: float = 10,
+                 bilateral_compat: float = 5):
+        try:
+            import pydensecrf.densecrf as densecrf
+        except ImportError as error:
+            raise ImportError(
+                'DenseCRFPostProcessor needs the optional package '
+                'pydensecrf2: run `bash tools/install.sh --optional` (or '
+                '`pip install pydensecrf2==1.1`), or pick another '
+                'post-processor (threshold, otsu, grabcut)') from error
+        self.densecrf = densecrf
+        self.iterations = iterations
+        self.gaussian = dict(sxy=gaussian_sxy, compat=gaussian_compat)
+        self.bilateral = dict(
+            sxy=bilateral_sxy, srgb=bilateral_srgb, compat=bilateral_compat)
+
+    def __call__(self, prob: np.ndarray, image: np.ndarray) -> np.ndarray:
+        _check(prob, image)
+        h, w = prob.shape
+        probs = np.stack([1 - prob, prob]).astype(np.float32)
+        unary = -np.log(np.clip(probs, 1e-6, 1.0)).reshape(2, -1)
+        crf = self.densecrf.DenseCRF2D(w, h, 2)
+        crf.setUnaryEnergy(np.ascontiguousarray(unary))
+        crf.addPairwiseGaussian(**self.gaussian)
+        rgb = np.ascontiguousarray(image[:, :, ::-1])
+        crf.addPairwiseBilateral(rgbim=rgb, **self.bilateral)
+        q = np.array(crf.inference(self.iterations)).reshape(2, h, w)
+        return q.argmax(0).astype(np.uint8)
+
+
+def build_postprocessor(cfg):
+    """A post-processor from a config dict or a short name."""
+    if isinstance(cfg, str):
+        if cfg not in SHORT_NAMES:
+            raise ValueError(f'unknown post-processor {cfg!r}; choose from '
+                             f'{sorted(SHORT_NAMES)} or give a config dict')
+        cfg = dict(type=SHORT_NAMES[cfg])
+    return TASK_UTILS.build(cfg)

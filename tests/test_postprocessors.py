@@ -1,0 +1,115 @@
+"""Mask post-processors on small synthetic masks."""
+import sys
+
+import numpy as np
+import pytest
+
+from cosegtools.models.postprocessors import (DenseCRFPostProcessor,
+                                              build_postprocessor)
+
+
+def square_scene(size=48, lo=12, hi=36):
+    """A red square on a blue background (BGR) and its mask."""
+    image = np.zeros((size, size, 3), np.uint8)
+    image[:] = (200, 40, 30)
+    mask = np.zeros((size, size), np.uint8)
+    mask[lo:hi, lo:hi] = 1
+    image[mask == 1] = (30, 40, 200)
+    return image, mask
+
+
+def jaccard(a, b):
+    return (a & b).sum() / max((a | b).sum(), 1)
+
+
+def sloppy_probability(mask):
+    """Confident in the middle of the object, unsure on a band around it
+    that spills over the border."""
+    prob = np.full(mask.shape, 0.05, np.float32)
+    prob[8:40, 8:40] = 0.6  # spills 4 pixels over each side
+    prob[16:32, 16:32] = 0.95
+    return prob
+
+
+def test_threshold_and_otsu():
+    _, mask = square_scene()
+    prob = np.where(mask == 1, 0.3, 0.05).astype(np.float32)
+    assert build_postprocessor('threshold')(prob).sum() == 0
+    otsu = build_postprocessor('otsu')(prob)
+    assert np.array_equal(otsu, mask)
+    flat = np.full((4, 4), 0.7, np.float32)
+    assert build_postprocessor('otsu')(flat).all()
+
+
+def test_grabcut_snaps_to_the_object():
+    image, mask = square_scene()
+    prob = sloppy_probability(mask)
+    plain = build_postprocessor('threshold')(prob)
+    refined = build_postprocessor('grabcut')(prob, image)
+    assert jaccard(plain, mask) < 0.6
+    assert jaccard(refined, mask) > 0.95
+
+
+def test_bad_inputs_and_names():
+    with pytest.raises(ValueError, match='unknown post-processor'):
+        build_postprocessor('watershed')
+    with pytest.raises(ValueError, match='differ in size'):
+        build_postprocessor('grabcut')(
+            np.zeros((4, 4), np.float32), np.zeros((5, 4, 3), np.uint8))
+
+
+def test_dense_crf_without_the_package_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, 'pydensecrf', None)
+    monkeypatch.setitem(sys.modules, 'pydensecrf.densecrf', None)
+    with pytest.raises(ImportError, match='install.sh --optional'):
+        DenseCRFPostProcessor()
+
+
+def test_dense_crf_snaps_to_the_object():
+    pytest.importorskip(
+        'pydensecrf.densecrf',
+        reason='optional pydensecrf2 not installed (tools/install.sh '
+        '--optional)')
+    image, mask = square_scene()
+    prob = sloppy_probability(mask)
+    refined = build_postprocessor('crf')(prob, image)
+    assert jaccard(refined, mask) > jaccard(prob > 0.5, mask) + 0.2
+
+
+def test_segmentor_applies_the_postprocessor_of_its_test_cfg(tmp_path):
+    import cv2
+    import torch
+    from mmseg.structures import SegDataSample
+    from test_group_inference import build_model
+
+    from cosegtools.structures import CoSegDataSample
+
+    def group(paths):
+        return [
+            CoSegDataSample(image_samples=[
+                SegDataSample(
+                    metainfo=dict(
+                        img_shape=(64, 64), ori_shape=(64, 64), img_path=p))
+                for p in paths
+            ])
+        ]
+
+    images = torch.randn(1, 2, 3, 64, 64)
+    plain = build_model('docs')
+    otsu = build_model('docs', postprocess='otsu')
+    with torch.no_grad():
+        out = plain.predict(images, group(['a.jpg', 'b.jpg']))[0]
+        post = otsu.predict(images, group(['a.jpg', 'b.jpg']))[0]
+    for before, after in zip(out.image_samples, post.image_samples):
+        prob = before.seg_logits.data.softmax(0)[1].numpy()
+        expected = build_postprocessor('otsu')(prob)
+        assert np.array_equal(after.pred_sem_seg.data[0].numpy(), expected)
+    grabcut = build_model('docs', postprocess='grabcut')
+    with pytest.raises(FileNotFoundError, match='missing.jpg'):
+        with torch.no_grad():
+            grabcut.predict(images, group(['missing.jpg', 'missing.jpg']))
+    path = str(tmp_path / 'a.png')
+    cv2.imwrite(path, np.zeros((64, 64, 3), np.uint8))
+    with torch.no_grad():
+        done = grabcut.predict(images, group([path, path]))[0]
+    assert done.image_samples[0].pred_sem_seg.data.shape == (1, 64, 64)
