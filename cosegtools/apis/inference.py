@@ -103,7 +103,8 @@ def _read(image, index):
 @torch.no_grad()
 def cosegment(model,
               images: Union[str, Sequence[Union[str, np.ndarray]]],
-              group_size: Optional[int] = None) -> List[np.ndarray]:
+              group_size: Optional[int] = None,
+              return_probs: bool = False) -> List[np.ndarray]:
     """Co-segment a folder or a list of images.
 
     Args:
@@ -113,6 +114,8 @@ def cosegment(model,
         group_size (int, optional): images per group; None segments all
             images as one group. Groups are consecutive, the last absorbing a
             single left-over image.
+        return_probs (bool): return each image's foreground probability
+            (float32, original size) instead of its mask.
 
     Returns:
         list[np.ndarray]: one uint8 (H, W) mask {0, 1} per image, at the
@@ -141,6 +144,13 @@ def cosegment(model,
                 inputs=[packed['inputs']],
                 data_samples=[packed['data_samples']]))
         for sample in outputs[0].image_samples:
-            masks.append(sample.pred_sem_seg.data[0].cpu().numpy().astype(
-                np.uint8))
+            if return_probs:
+                logits = sample.seg_logits.data
+                prob = (
+                    logits[0].sigmoid()
+                    if logits.shape[0] == 1 else logits.softmax(0)[1])
+                masks.append(prob.float().cpu().numpy())
+            else:
+                masks.append(sample.pred_sem_seg.data[0].cpu().numpy().astype(
+                    np.uint8))
     return masks

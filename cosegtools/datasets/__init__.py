@@ -1,12 +1,13 @@
 from .base_coseg_dataset import BaseCoSegDataset
 from .class_folder_dataset import CoSegClassFolderDataset
+from .image_folder_dataset import CoSegImageFolderDataset
 from .mask_io import DatasetFileError, read_binary_mask
 from .samplers import CoSegGroupSampler, CoSegPairSampler
 from .synthetic import SyntheticCoSegDataset
 from .transforms import LoadCoSegMask, PackCoSegInputs
 
 __all__ = [
-    'BaseCoSegDataset', 'CoSegClassFolderDataset', 'SyntheticCoSegDataset',
+    'BaseCoSegDataset', 'CoSegClassFolderDataset', 'CoSegImageFolderDataset', 'SyntheticCoSegDataset',
     'CoSegPairSampler', 'CoSegGroupSampler', 'LoadCoSegMask',
     'PackCoSegInputs', 'DatasetFileError', 'read_binary_mask'
 ]

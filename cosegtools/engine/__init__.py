@@ -1,4 +1,4 @@
 from .atomic_backend import AtomicLocalBackend
-from .hooks import CoSegOutputHook
+from .hooks import CoAttentionMaskHook, CoSegOutputHook
 
-__all__ = ['AtomicLocalBackend', 'CoSegOutputHook']
+__all__ = ['AtomicLocalBackend', 'CoAttentionMaskHook', 'CoSegOutputHook']

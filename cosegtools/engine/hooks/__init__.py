@@ -1,3 +1,4 @@
+from .coattention_hook import CoAttentionMaskHook
 from .output_hook import CoSegOutputHook
 
-__all__ = ['CoSegOutputHook']
+__all__ = ['CoAttentionMaskHook', 'CoSegOutputHook']

@@ -1,3 +1,4 @@
+from .attention_map_head import AttentionMapHead
 from .base_coseg_head import BaseCoSegHead
 from .cosegnet_head import CoSegNetHead
 from .cycleseg_head import CycleRefinement, CycleSegHead
@@ -5,6 +6,6 @@ from .docs_head import DOCSHead
 from .dwxcorr_head import DepthwiseXCorrHead
 
 __all__ = [
-    'BaseCoSegHead', 'CoSegNetHead', 'CycleRefinement', 'CycleSegHead',
+    'AttentionMapHead', 'BaseCoSegHead', 'CoSegNetHead', 'CycleRefinement', 'CycleSegHead',
     'DOCSHead', 'DepthwiseXCorrHead'
 ]

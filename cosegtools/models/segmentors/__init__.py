@@ -1,4 +1,6 @@
+from .coattention_segmentor import CoAttentionSegmentor
 from .coseg_segmentor import CoSegmentor
 from .group_inference import STRATEGIES, GroupInference, make_tuples
 
-__all__ = ['CoSegmentor', 'GroupInference', 'STRATEGIES', 'make_tuples']
+__all__ = [
+    'CoAttentionSegmentor', 'CoSegmentor', 'GroupInference', 'STRATEGIES', 'make_tuples']

@@ -1,0 +1,184 @@
+"""The two-stage schedule of co-attention co-segmentation."""
+import hashlib
+import os
+import os.path as osp
+from typing import Optional
+
+import numpy as np
+import torch
+from mmengine.hooks import Hook
+from mmengine.logging import print_log
+from mmengine.utils import ProgressBar
+
+from cosegtools.models.utils.proposals import (best_proposal,
+                                               refine_object_mask)
+from cosegtools.registry import HOOKS, TASK_UTILS
+
+
+@HOOKS.register_module()
+class CoAttentionMaskHook(Hook):
+    """Stage one: co-attention loss alone; stage two: + the mask loss.
+
+    - Before training, object proposals are computed for every training
+      image by ``proposal_generator`` and cached in ``cache_dir`` (one
+      ``.npz`` per image, keyed by its path and the generator settings), so
+      they are computed once per image across runs.
+    - After ``stage_one_iters`` iterations the co-attention maps of all
+      images are computed and, per image, the best-matching proposal M~ is
+      fixed and the refined mask M (several non-overlapping proposals) set;
+      the model's mask loss is on from then on.
+    - Every ``update_interval`` iterations of stage two, M is refined again
+      from the current maps (M~ stays).
+
+    The targets are saved in checkpoints, so a resumed run continues with
+    them.
+
+    Args:
+        stage_one_iters (int): iterations of stage one.
+        update_interval (int): iterations between updates of M.
+        proposal_generator (dict): a proposal generator config
+            (``TASK_UTILS``).
+        cache_dir (str, optional): proposal cache; default
+            ``<work_dir>/proposals``.
+    """
+
+    priority = 'NORMAL'
+
+    def __init__(self,
+                 stage_one_iters: int,
+                 update_interval: int,
+                 proposal_generator: dict = dict(
+                     type='MergeProposalGenerator'),
+                 cache_dir: Optional[str] = None):
+        if stage_one_iters < 0 or update_interval < 1:
+            raise ValueError('stage_one_iters must be >= 0 and '
+                             'update_interval >= 1')
+        self.stage_one_iters = stage_one_iters
+        self.update_interval = update_interval
+        self.generator_cfg = dict(proposal_generator)
+        self.generator = TASK_UTILS.build(proposal_generator)
+        self.cache_dir = cache_dir
+        self.proposals = {}
+
+    # ------------------------------------------------------------ proposals
+    @staticmethod
+    def training_image(dataset, index: int) -> np.ndarray:
+        """Image ``index`` as the training pipeline gives it (BGR uint8)."""
+        packed = dataset.pipeline(dataset.get_group_info([index]))
+        inputs = packed['inputs'][0]
+        return np.ascontiguousarray(inputs.permute(1, 2, 0).numpy())
+
+    def cache_path(self, image: np.ndarray) -> str:
+        key = hashlib.sha1(image.tobytes() + repr(image.shape).encode() +
+                           repr(sorted(self.generator_cfg.items())).encode())
+        return osp.join(self.cache_dir, f'{key.hexdigest()}.npz')
+
+    def load_proposals(self, image: np.ndarray) -> np.ndarray:
+        """Proposals of an image, from the cache or computed and cached."""
+        path = self.cache_path(image)
+        if osp.exists(path):
+            with np.load(path) as data:
+                shape = tuple(data['shape'])
+                flat = np.unpackbits(data['bits'])[:int(np.prod(shape))]
+                return flat.reshape(shape).astype(bool)
+        proposals = self.generator(image)
+        tmp = path[:-len('.npz')] + '.tmp.npz'
+        np.savez_compressed(
+            tmp,
+            bits=np.packbits(proposals),
+            shape=np.array(proposals.shape))
+        os.replace(tmp, path)
+        return proposals
+
+    def before_train(self, runner) -> None:
+        if self.cache_dir is None:
+            self.cache_dir = osp.join(runner.work_dir, 'proposals')
+        os.makedirs(self.cache_dir, exist_ok=True)
+        dataset = runner.train_dataloader.dataset
+        print_log(
+            f'object proposals for {len(dataset)} images (cache: '
+            f'{self.cache_dir})',
+            logger='current')
+        bar = ProgressBar(len(dataset))
+        for index in range(len(dataset)):
+            path = dataset.get_data_info(index)['img_path']
+            self.proposals[path] = self.load_proposals(
+                self.training_image(dataset, index))
+            bar.update()
+
+    # ------------------------------------------------------------ targets
+    @torch.no_grad()
+    def attention_maps(self, runner) -> dict:
+        """Co-attention maps of every training image at proposal size."""
+        model = runner.model
+        model = getattr(model, 'module', model)
+        dataset = runner.train_dataloader.dataset
+        was_training = model.training
+        model.eval()
+        maps = {}
+        for index in range(len(dataset)):
+            packed = dataset.pipeline(dataset.get_group_info([index]))
+            batch = model.data_preprocessor(
+                dict(
+                    inputs=[packed['inputs']],
+                    data_samples=[packed['data_samples']]), False)
+            attention = model.encode_decode(batch['inputs']).sigmoid()[0, 0]
+            path = dataset.get_data_info(index)['img_path']
+            size = self.proposals[path].shape[1:]
+            maps[path] = torch.nn.functional.interpolate(
+                attention[None, None], size=size,
+                mode='bilinear')[0, 0].cpu().numpy()
+        model.train(was_training)
+        return maps
+
+    def update_targets(self, runner, first: bool) -> None:
+        model = getattr(runner.model, 'module', runner.model)
+        maps = self.attention_maps(runner)
+        for path, attention in maps.items():
+            proposals = self.proposals[path]
+            if len(proposals) == 0:
+                continue
+            refined = torch.from_numpy(
+                refine_object_mask(attention, proposals))
+            if first:
+                fixed = torch.from_numpy(
+                    proposals[best_proposal(attention, proposals)])
+            else:
+                fixed = model.mask_targets[path][0]
+            model.mask_targets[path] = (fixed, refined)
+        print_log(
+            f'co-attention mask targets {"set" if first else "updated"} '
+            f'for {len(model.mask_targets)} images',
+            logger='current')
+
+    def after_train_iter(self,
+                         runner,
+                         batch_idx: int,
+                         data_batch=None,
+                         outputs=None) -> None:
+        done = runner.iter + 1
+        if done == self.stage_one_iters:
+            self.update_targets(runner, first=True)
+        elif (done > self.stage_one_iters
+              and (done - self.stage_one_iters) % self.update_interval == 0):
+            self.update_targets(runner, first=False)
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        model = getattr(runner.model, 'module', runner.model)
+        # packed bits in uint8 tensors: small, and loadable with
+        # torch.load(weights_only=True)
+        checkpoint['coattention_targets'] = {
+            path: (torch.from_numpy(np.packbits(a.numpy())),
+                   torch.from_numpy(np.packbits(b.numpy())), list(a.shape))
+            for path, (a, b) in model.mask_targets.items()
+        }
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        model = getattr(runner.model, 'module', runner.model)
+        for path, (a, b, shape) in checkpoint.get('coattention_targets',
+                                                  {}).items():
+            n = int(np.prod(shape))
+            model.mask_targets[path] = tuple(
+                torch.from_numpy(
+                    np.unpackbits(bits.numpy())[:n].reshape(shape).astype(
+                        bool)) for bits in (a, b))

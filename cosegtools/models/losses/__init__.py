@@ -1,0 +1,3 @@
+from .coattention_losses import BootstrappedMaskLoss, CoAttentionLoss
+
+__all__ = ['BootstrappedMaskLoss', 'CoAttentionLoss']

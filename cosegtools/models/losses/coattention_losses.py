@@ -1,0 +1,108 @@
+"""Losses of unsupervised co-attention co-segmentation (Hsu et al., IJCAI
+2018)."""
+import torch.nn as nn
+import torch.nn.functional as F
+from torch import Tensor
+
+from cosegtools.registry import MODELS
+from ..utils.groups import group_pairs
+
+
+@MODELS.register_module()
+class CoAttentionLoss(nn.Module):
+    """Co-attention loss, eq. 3-6.
+
+    For every ordered pair (i, j) of distinct images of a group, with object
+    features ``o = f(S * I)`` and background features ``b = f((1 - S) * I)``
+    of dimension c:
+
+    - d+ = ||o_i - o_j||^2 / c (inter-image object distance, eq. 5);
+    - d- = (||o_i - b_i||^2 + ||o_j - b_j||^2) / (2c) (figure-ground
+      discrepancy, eq. 6);
+    - p = exp(-d+) / (exp(-d+) + exp(-d-)) (eq. 4), loss = -log p (eq. 3),
+      computed as softplus(d+ - d-).
+
+    The paper sums over the pairs; here the mean is taken (``reduction``), so
+    the weight of the loss does not depend on the group size.
+
+    Args:
+        loss_weight (float): weight of the loss.
+        reduction (str): 'mean' or 'sum' over the pairs.
+        loss_name (str): key in the loss dict.
+    """
+
+    def __init__(self,
+                 loss_weight: float = 1.0,
+                 reduction: str = 'mean',
+                 loss_name: str = 'loss_coattention'):
+        super().__init__()
+        if reduction not in ('mean', 'sum'):
+            raise ValueError(f"reduction must be 'mean' or 'sum', got "
+                             f'{reduction!r}')
+        self.loss_weight = loss_weight
+        self.reduction = reduction
+        self._loss_name = loss_name
+
+    @property
+    def loss_name(self):
+        return self._loss_name
+
+    def forward(self, object_feats: Tensor, background_feats: Tensor,
+                group_size: int) -> Tensor:
+        """
+        Args:
+            object_feats (Tensor): (N*G, c), groups flattened.
+            background_feats (Tensor): (N*G, c).
+            group_size (int): G >= 2.
+        """
+        c = object_feats.shape[1]
+        batch = object_feats.shape[0] // group_size
+        i, j = group_pairs(batch, group_size, object_feats.device)
+        figure_ground = (object_feats - background_feats).pow(2).sum(1)
+        d_pos = (object_feats[i] - object_feats[j]).pow(2).sum(1) / c
+        d_neg = (figure_ground[i] + figure_ground[j]) / (2 * c)
+        loss = F.softplus(d_pos - d_neg)
+        loss = loss.mean() if self.reduction == 'mean' else loss.sum()
+        return self.loss_weight * loss
+
+
+@MODELS.register_module()
+class BootstrappedMaskLoss(nn.Module):
+    """Mask loss, eq. 7: cross-entropy of the co-attention map against
+    ``beta * M~ + (1 - beta) * M``, where M~ is the proposal mask picked at
+    the end of stage one and M the currently best-matching (refined) one.
+
+    Args:
+        beta (float): weight of M~ (paper: 0.95, after Reed et al. 2015).
+        loss_weight (float): lambda of eq. 1 (paper: 9).
+        loss_name (str): key in the loss dict.
+    """
+
+    def __init__(self,
+                 beta: float = 0.95,
+                 loss_weight: float = 9.0,
+                 loss_name: str = 'loss_mask'):
+        super().__init__()
+        self.beta = beta
+        self.loss_weight = loss_weight
+        self._loss_name = loss_name
+
+    @property
+    def loss_name(self):
+        return self._loss_name
+
+    def forward(self, logits: Tensor, first_mask: Tensor,
+                current_mask: Tensor) -> Tensor:
+        """
+        Args:
+            logits (Tensor): (B, 1, H, W) co-attention logits (S = sigmoid).
+            first_mask (Tensor): (B, 1, H, W) M~ in {0, 1}.
+            current_mask (Tensor): (B, 1, H, W) M in {0, 1}.
+        """
+        target = (self.beta * first_mask.float() +
+                  (1 - self.beta) * current_mask.float())
+        loss = F.binary_cross_entropy_with_logits(logits, target)
+        return self.loss_weight * loss
+
+
+__all__ = ['CoAttentionLoss', 'BootstrappedMaskLoss']

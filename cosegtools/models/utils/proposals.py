@@ -1,0 +1,175 @@
+"""Unsupervised object proposals and the proposal-based mask selection of
+co-attention co-segmentation (Hsu et al., IJCAI 2018, Sec. 3.3).
+
+The paper used geodesic object proposals (GOP). Here proposals come from a
+superpixel-merging generator in the spirit of selective search: the image is
+over-segmented by k-means on colour and position, and adjacent regions are
+merged greedily, most similar first; every region of the hierarchy is a
+proposal. Only OpenCV and numpy are needed.
+"""
+from typing import List
+
+import cv2
+import numpy as np
+
+from cosegtools.registry import TASK_UTILS
+
+
+@TASK_UTILS.register_module()
+class MergeProposalGenerator:
+    """Hierarchical region-merging proposals.
+
+    Args:
+        num_segments (Sequence[int]): k of the k-means over-segmentations;
+            each gives its own hierarchy (more diverse proposals).
+        spatial_weight (float): weight of (x, y) against Lab colour in the
+            k-means features (larger: more compact segments).
+        max_side (int): the image is processed with its longer side resized
+            to this; proposals have that size.
+        min_area (float), max_area (float): kept proposals cover this
+            fraction of the image.
+        seed (int): k-means initialisation.
+    """
+
+    def __init__(self,
+                 num_segments=(16, 32, 64),
+                 spatial_weight: float = 1.0,
+                 max_side: int = 96,
+                 min_area: float = 0.01,
+                 max_area: float = 0.95,
+                 seed: int = 0):
+        self.num_segments = tuple(num_segments)
+        self.spatial_weight = spatial_weight
+        self.max_side = max_side
+        self.min_area = min_area
+        self.max_area = max_area
+        self.seed = seed
+
+    def __call__(self, image: np.ndarray) -> np.ndarray:
+        """BGR uint8 image (H, W, 3) -> proposals (P, h, w) bool, (h, w) the
+        image resized to ``max_side``."""
+        if image.ndim != 3 or image.shape[2] != 3:
+            raise ValueError(f'expected a (H, W, 3) image, got {image.shape}')
+        h, w = image.shape[:2]
+        scale = self.max_side / max(h, w)
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        lab = cv2.cvtColor(small, cv2.COLOR_BGR2LAB).astype(np.float32)
+        found = []
+        for k in self.num_segments:
+            labels = self.oversegment(lab, k)
+            found.extend(self.merge(lab, labels))
+        area = np.array([p.mean() for p in found])
+        keep = (area >= self.min_area) & (area <= self.max_area)
+        proposals = [p for p, ok in zip(found, keep) if ok]
+        if not proposals:
+            return np.zeros((0, *small.shape[:2]), bool)
+        # drop duplicates
+        packed = {np.packbits(p).tobytes(): p for p in proposals}
+        return np.stack(list(packed.values()))
+
+    def oversegment(self, lab: np.ndarray, k: int) -> np.ndarray:
+        """(h, w) labels of connected k-means segments."""
+        h, w = lab.shape[:2]
+        ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+        spread = 255.0 / max(h, w) * self.spatial_weight
+        feats = np.concatenate(
+            [lab.reshape(-1, 3), (xs * spread).reshape(-1, 1),
+             (ys * spread).reshape(-1, 1)],
+            axis=1).astype(np.float32)
+        k = min(k, h * w)
+        cv2.setRNGSeed(self.seed)
+        criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 10,
+                    1.0)
+        _, clusters, _ = cv2.kmeans(feats, k, None, criteria, 1,
+                                    cv2.KMEANS_PP_CENTERS)
+        clusters = clusters.reshape(h, w)
+        labels = np.zeros((h, w), np.int32)
+        count = 0
+        for c in np.unique(clusters):
+            n, comp = cv2.connectedComponents(
+                (clusters == c).astype(np.uint8), connectivity=4)
+            for i in range(1, n):
+                labels[comp == i] = count
+                count += 1
+        return labels
+
+    @staticmethod
+    def merge(lab: np.ndarray, labels: np.ndarray) -> List[np.ndarray]:
+        """Greedy merging of adjacent regions by colour similarity (with a
+        preference for small regions); returns every region's mask."""
+        n = labels.max() + 1
+        masks = {i: labels == i for i in range(n)}
+        colour = {i: lab[masks[i]].mean(0) for i in range(n)}
+        size = {i: int(masks[i].sum()) for i in range(n)}
+        edges = set()
+        for a, b in ((labels[:, 1:], labels[:, :-1]), (labels[1:],
+                                                        labels[:-1])):
+            diff = a != b
+            for u, v in zip(a[diff], b[diff]):
+                edges.add((min(u, v), max(u, v)))
+        total = labels.size
+        regions = list(masks.values())
+
+        def cost(u, v):
+            return (np.linalg.norm(colour[u] - colour[v]) / 100 +
+                    (size[u] + size[v]) / total)
+
+        while edges:
+            u, v = min(edges, key=lambda e: cost(*e))
+            new = max(masks) + 1
+            masks[new] = masks[u] | masks[v]
+            size[new] = size[u] + size[v]
+            colour[new] = (colour[u] * size[u] +
+                           colour[v] * size[v]) / size[new]
+            regions.append(masks[new])
+            edges = {(min(new if x in (u, v) else x, new if y in (u, v) else y),
+                      max(new if x in (u, v) else x, new if y in (u, v) else y))
+                     for x, y in edges if {x, y} != {u, v}}
+            edges = {e for e in edges if e[0] != e[1]}
+            for old in (u, v):
+                del masks[old], colour[old], size[old]
+        return regions
+
+
+def best_proposal(attention: np.ndarray, proposals: np.ndarray) -> int:
+    """Index of argmin_O ||S - O||^2 over proposals (P, h, w) for a map S
+    (h, w) in [0, 1]."""
+    flat = proposals.reshape(len(proposals), -1).astype(np.float32)
+    s = attention.reshape(-1).astype(np.float32)
+    # ||S - O||^2 = ||S||^2 - 2 S.O + |O| (O binary)
+    return int(np.argmin(flat.sum(1) - 2 * flat @ s))
+
+
+def refine_object_mask(attention: np.ndarray,
+                       proposals: np.ndarray) -> np.ndarray:
+    """Object mask refinement (Sec. 3.3): merge non-overlapping proposals.
+
+    Pick the proposal that best matches the map, add it to the mask, remove
+    every proposal overlapping it, zero the map where it is below the mean
+    of the map inside the picked proposal; repeat until the map is zero or no
+    proposal is left.
+
+    Args:
+        attention (np.ndarray): (h, w) co-attention map in [0, 1].
+        proposals (np.ndarray): (P, h, w) bool.
+
+    Returns:
+        np.ndarray: (h, w) bool mask.
+    """
+    if proposals.shape[1:] != attention.shape:
+        raise ValueError(f'proposals {proposals.shape[1:]} and map '
+                         f'{attention.shape} differ in size')
+    s = attention.astype(np.float32).copy()
+    pool = proposals.astype(bool)
+    mask = np.zeros(attention.shape, bool)
+    while len(pool) and s.any():
+        index = best_proposal(s, pool)
+        pick = pool[index]
+        mask |= pick
+        level = s[pick].mean() if pick.any() else 0
+        overlapping = (pool & pick).reshape(len(pool), -1).any(1)
+        overlapping[index] = True
+        pool = pool[~overlapping]
+        s[s < level] = 0
+    return mask
