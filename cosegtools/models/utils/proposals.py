@@ -147,8 +147,9 @@ def refine_object_mask(attention: np.ndarray,
 
     Pick the proposal that best matches the map, add it to the mask, remove
     every proposal overlapping it, zero the map where it is below the mean
-    of the map inside the picked proposal; repeat until the map is zero or no
-    proposal is left.
+    of the map inside the picked proposal (and inside the mask, which the
+    paper leaves implicit); repeat until the map is zero or no proposal is
+    left.
 
     Args:
         attention (np.ndarray): (h, w) co-attention map in [0, 1].
@@ -172,4 +173,7 @@ def refine_object_mask(attention: np.ndarray,
         overlapping[index] = True
         pool = pool[~overlapping]
         s[s < level] = 0
+        # what the mask covers is explained: without this the map never
+        # becomes zero and every remaining proposal would be merged
+        s[mask] = 0
     return mask

@@ -1,0 +1,170 @@
+"""Unsupervised co-attention co-segmentation: losses, proposals, the
+two-stage hook and the folder tool."""
+import glob
+import os.path as osp
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from coseg_fixtures import REPO_ROOT, write_class_folder
+from test_tools import PYTHON, run
+
+from cosegtools.models import (BootstrappedMaskLoss, CoAttentionLoss,
+                               MergeProposalGenerator, best_proposal,
+                               refine_object_mask)
+
+CONFIG = osp.join(REPO_ROOT, 'configs', 'coattention',
+                  'coattention_effnet-lite0_1xg5-600_voc-class-224x224.py')
+TINY = [
+    '--cfg-options', 'train_cfg.max_iters=4',
+    'custom_hooks.0.stage_one_iters=2', 'custom_hooks.0.update_interval=1'
+]
+
+
+def test_coattention_loss_by_hand():
+    torch.manual_seed(0)
+    obj, bg = torch.randn(2, 4), torch.randn(2, 4)
+    c = 4
+    d_pos = (obj[0] - obj[1]).pow(2).sum() / c
+    d_neg = ((obj[0] - bg[0]).pow(2).sum() +
+             (obj[1] - bg[1]).pow(2).sum()) / (2 * c)
+    p = torch.exp(-d_pos) / (torch.exp(-d_pos) + torch.exp(-d_neg))
+    loss = CoAttentionLoss(reduction='sum')(obj, bg, 2)
+    # eq. 3 sums over both ordered pairs, which share p
+    assert torch.allclose(loss, -2 * torch.log(p), atol=1e-6)
+    # objects alike and far from their backgrounds: low loss
+    close = CoAttentionLoss()(torch.ones(2, 4), -torch.ones(2, 4), 2)
+    far = CoAttentionLoss()(torch.tensor([[1.] * 4, [-1.] * 4]),
+                            torch.tensor([[1.] * 4, [-1.] * 4]), 2)
+    assert close < far
+
+
+def test_coattention_loss_only_pairs_within_groups():
+    torch.manual_seed(0)
+    obj, bg = torch.randn(4, 3), torch.randn(4, 3)
+    loss = CoAttentionLoss()
+    both = loss(obj, bg, 2)
+    separate = (loss(obj[:2], bg[:2], 2) + loss(obj[2:], bg[2:], 2)) / 2
+    assert torch.allclose(both, separate)
+
+
+def test_mask_loss_is_cross_entropy_to_the_bootstrapped_target():
+    logits = torch.randn(1, 1, 3, 3)
+    first = torch.zeros(1, 1, 3, 3)
+    first[..., 1, 1] = 1
+    current = torch.ones(1, 1, 3, 3)
+    target = 0.95 * first + 0.05 * current
+    s = logits.sigmoid()
+    by_hand = -(target * s.log() + (1 - target) * (1 - s).log()).mean()
+    assert torch.allclose(
+        BootstrappedMaskLoss(beta=0.95, loss_weight=9)(logits, first,
+                                                       current),
+        9 * by_hand,
+        atol=1e-5)
+
+
+def two_objects():
+    image = np.zeros((90, 120, 3), np.uint8)
+    image[:] = (200, 60, 40)
+    image[10:40, 10:50] = (40, 60, 200)
+    image[55:85, 70:110] = (40, 200, 60)
+    noise = np.random.default_rng(0).integers(0, 15, image.shape)
+    return cv2.add(image, noise.astype(np.uint8))
+
+
+def test_proposals_cover_the_objects():
+    proposals = MergeProposalGenerator(max_side=60)(two_objects())
+    assert proposals.dtype == bool and proposals.shape[1:] == (45, 60)
+    gt = np.zeros((45, 60), bool)
+    gt[5:20, 5:25] = True
+    ious = [(p & gt).sum() / (p | gt).sum() for p in proposals]
+    assert max(ious) > 0.9
+
+
+def test_refinement_merges_non_overlapping_proposals():
+    a = np.zeros((10, 10), bool)
+    a[1:4, 1:4] = True
+    b = np.zeros((10, 10), bool)
+    b[6:9, 6:9] = True
+    both = a | b
+    big = np.zeros((10, 10), bool)
+    big[:5, :] = True
+    proposals = np.stack([a, b, big, both[:, ::-1]])
+    attention = np.where(both, 0.9, 0.05)
+    assert best_proposal(attention, proposals) in (0, 1)
+    assert np.array_equal(refine_object_mask(attention, proposals), both)
+    # a map with one object: one proposal
+    attention = np.where(a, 0.9, 0.0)
+    assert np.array_equal(refine_object_mask(attention, proposals), a)
+    with pytest.raises(ValueError, match='differ in size'):
+        refine_object_mask(np.zeros((3, 3)), proposals)
+
+
+def test_folder_tool_batch_mode_scores_every_class(tmp_path):
+    root = write_class_folder(str(tmp_path / 'data'), per_class=5)
+    out = str(tmp_path / 'out')
+    log = run([
+        PYTHON, 'tools/coseg_folder.py', root, '--batch', '--config', CONFIG,
+        '--work-dir',
+        str(tmp_path / 'work'), '--out', out, '--postprocess', 'threshold',
+        'otsu'
+    ] + TINY)
+    assert 'co-attention mask targets set for 5 images' in log
+    assert '| otsu ' in log and '| threshold ' in log
+    for post in ('threshold', 'otsu'):
+        masks = glob.glob(osp.join(out, post, '*', '*.png'))
+        assert len(masks) == 10
+    # proposals were cached: a second run reads them
+    cached = glob.glob(osp.join(str(tmp_path / 'work'), 'Cat', 'proposals',
+                                '*.npz'))
+    assert len(cached) == 5
+
+
+def test_folder_tool_on_a_plain_folder(tmp_path):
+    root = write_class_folder(str(tmp_path / 'data'), per_class=4)
+    folder = osp.join(root, 'Dog', 'images')
+    out = str(tmp_path / 'out')
+    run([
+        PYTHON, 'tools/coseg_folder.py', folder, '--config', CONFIG,
+        '--work-dir',
+        str(tmp_path / 'work'), '--out', out
+    ] + TINY)
+    masks = sorted(glob.glob(osp.join(out, 'threshold', 'images', '*.png')))
+    assert len(masks) == 4
+    mask = cv2.imread(masks[0], cv2.IMREAD_UNCHANGED)
+    assert mask.shape == (40, 48) and set(np.unique(mask)) <= {0, 255}
+    assert len(glob.glob(osp.join(out, 'threshold', 'images', 'overlay',
+                                  '*.jpg'))) == 4
+
+
+def test_folder_tool_rejects_bad_input_before_work(tmp_path):
+    proc = pytest.importorskip('subprocess').run(
+        [PYTHON, 'tools/coseg_folder.py',
+         str(tmp_path), '--config', CONFIG, '--postprocess', 'watershed'],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True)
+    assert proc.returncode != 0 and 'unknown post-processor' in proc.stderr
+
+
+def test_hook_targets_survive_a_checkpoint():
+    from cosegtools.engine import CoAttentionMaskHook
+
+    class Model:
+        mask_targets = {
+            'a.jpg': (torch.rand(5, 7) > 0.5, torch.rand(5, 7) > 0.5)
+        }
+
+    class Runner:
+        model = Model()
+
+    hook = CoAttentionMaskHook(stage_one_iters=1, update_interval=1)
+    checkpoint = {}
+    hook.before_save_checkpoint(Runner, checkpoint)
+    saved = dict(Model.mask_targets)
+    Model.mask_targets = {}
+    Runner.model = Model
+    hook.after_load_checkpoint(Runner, checkpoint)
+    for new, old in zip(Model.mask_targets['a.jpg'], saved['a.jpg']):
+        assert torch.equal(new, old)
