@@ -58,8 +58,7 @@ def test_mask_loss_is_cross_entropy_to_the_bootstrapped_target():
     s = logits.sigmoid()
     by_hand = -(target * s.log() + (1 - target) * (1 - s).log()).mean()
     assert torch.allclose(
-        BootstrappedMaskLoss(beta=0.95, loss_weight=9)(logits, first,
-                                                       current),
+        BootstrappedMaskLoss(beta=0.95, loss_weight=9)(logits, first, current),
         9 * by_hand,
         atol=1e-5)
 
@@ -107,8 +106,8 @@ def test_folder_tool_batch_mode_scores_every_class(tmp_path):
     log = run([
         PYTHON, 'tools/coseg_folder.py', root, '--batch', '--config', CONFIG,
         '--work-dir',
-        str(tmp_path / 'work'), '--out', out, '--postprocess', 'threshold',
-        'otsu'
+        str(tmp_path /
+            'work'), '--out', out, '--postprocess', 'threshold', 'otsu'
     ] + TINY)
     assert 'co-attention mask targets set for 5 images' in log
     assert '| otsu ' in log and '| threshold ' in log
@@ -116,8 +115,8 @@ def test_folder_tool_batch_mode_scores_every_class(tmp_path):
         masks = glob.glob(osp.join(out, post, '*', '*.png'))
         assert len(masks) == 10
     # proposals were cached: a second run reads them
-    cached = glob.glob(osp.join(str(tmp_path / 'work'), 'Cat', 'proposals',
-                                '*.npz'))
+    cached = glob.glob(
+        osp.join(str(tmp_path / 'work'), 'Cat', 'proposals', '*.npz'))
     assert len(cached) == 5
 
 
@@ -134,17 +133,19 @@ def test_folder_tool_on_a_plain_folder(tmp_path):
     assert len(masks) == 4
     mask = cv2.imread(masks[0], cv2.IMREAD_UNCHANGED)
     assert mask.shape == (40, 48) and set(np.unique(mask)) <= {0, 255}
-    assert len(glob.glob(osp.join(out, 'threshold', 'images', 'overlay',
-                                  '*.jpg'))) == 4
+    assert len(
+        glob.glob(osp.join(out, 'threshold', 'images', 'overlay',
+                           '*.jpg'))) == 4
 
 
 def test_folder_tool_rejects_bad_input_before_work(tmp_path):
-    proc = pytest.importorskip('subprocess').run(
-        [PYTHON, 'tools/coseg_folder.py',
-         str(tmp_path), '--config', CONFIG, '--postprocess', 'watershed'],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True)
+    proc = pytest.importorskip('subprocess').run([
+        PYTHON, 'tools/coseg_folder.py',
+        str(tmp_path), '--config', CONFIG, '--postprocess', 'watershed'
+    ],
+                                                 cwd=REPO_ROOT,
+                                                 capture_output=True,
+                                                 text=True)
     assert proc.returncode != 0 and 'unknown post-processor' in proc.stderr
 
 

@@ -68,8 +68,9 @@ def test_config_builds(path, tmp_path):
 
 def test_a_broken_config_fails(tmp_path):
     data_root = write_class_folder(str(tmp_path / 'data'))
-    base = osp.join(REPO_ROOT, 'configs', 'docs',
-                    'docs-s16_effnet-lite0_1xb8-600_synthetic-pair-128x128.py')
+    base = osp.join(
+        REPO_ROOT, 'configs', 'docs',
+        'docs-s16_effnet-lite0_1xb8-600_synthetic-pair-128x128.py')
     broken = tmp_path / 'broken_head.py'
     broken.write_text(f"_base_ = [{base!r}]\n"
                       "model = dict(decode_head=dict(type='DOCSHaed'))\n")

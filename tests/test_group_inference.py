@@ -7,7 +7,6 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
-from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 
 from cosegtools.evaluation import CoSegMetric
@@ -129,14 +128,16 @@ def decision_group(paths, has_common, scores):
 
 def test_metric_decision_accuracy_precision_recall_by_hand():
     metric = CoSegMetric()
-    metric.process(None, [
-        decision_group(['a', 'b'], 1, [0.9, 0.7]),  # TP
-        decision_group(['a', 'c'], 0, [0.6, 0.8]),  # FP
-        decision_group(['d', 'e'], 1, [0.2, 0.4]),  # FN
-        decision_group(['c', 'f'], 0, [0.1, 0.3]),  # TN
-        decision_group(['g', 'h'], 1, [0.4, 0.7]),  # TP (mean 0.55)
-        decision_group(['a', 'b'], 1, [0.1, 0.1]),  # repeat: ignored
-    ])
+    metric.process(
+        None,
+        [
+            decision_group(['a', 'b'], 1, [0.9, 0.7]),  # TP
+            decision_group(['a', 'c'], 0, [0.6, 0.8]),  # FP
+            decision_group(['d', 'e'], 1, [0.2, 0.4]),  # FN
+            decision_group(['c', 'f'], 0, [0.1, 0.3]),  # TN
+            decision_group(['g', 'h'], 1, [0.4, 0.7]),  # TP (mean 0.55)
+            decision_group(['a', 'b'], 1, [0.1, 0.1]),  # repeat: ignored
+        ])
     result = metric.compute_metrics(metric.results)
     assert result['decision_acc'] == 60.0
     assert result['decision_precision'] == round(100 * 2 / 3, 2)

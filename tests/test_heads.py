@@ -29,8 +29,9 @@ def naive_depthwise_xcorr(base, kernel):
                         for dx in range(-r, r + 1):
                             yy, xx = y + dy, x + dx
                             if 0 <= yy < h and 0 <= xx < w:
-                                total += (base[i, ch, yy, xx] *
-                                          kernel[i, ch, dy + r, dx + r])
+                                total += (
+                                    base[i, ch, yy, xx] *
+                                    kernel[i, ch, dy + r, dx + r])
                     out[i, ch, y, x] = total / (k * k)
     return out
 
@@ -47,11 +48,11 @@ def test_depthwise_cross_correlation_matches_a_naive_loop(k):
 
 def test_depthwise_cross_correlation_rejects_bad_kernels():
     with pytest.raises(ValueError, match='odd'):
-        depthwise_cross_correlation(torch.zeros(1, 2, 4, 4),
-                                    torch.zeros(1, 2, 2, 2))
+        depthwise_cross_correlation(
+            torch.zeros(1, 2, 4, 4), torch.zeros(1, 2, 2, 2))
     with pytest.raises(ValueError, match='does not match'):
-        depthwise_cross_correlation(torch.zeros(1, 2, 4, 4),
-                                    torch.zeros(1, 3, 3, 3))
+        depthwise_cross_correlation(
+            torch.zeros(1, 2, 4, 4), torch.zeros(1, 3, 3, 3))
 
 
 def small_xcorr_head(**kwargs):
@@ -100,8 +101,8 @@ def test_xcorr_head_rejects_even_kernel_sizes():
 def test_convlstm_cell_follows_the_equations():
     torch.manual_seed(0)
     cell = ConvLSTMCell(3, 2, kernel_size=1)
-    x, h, c = torch.randn(2, 3, 4, 4), torch.randn(2, 2, 4, 4), torch.randn(
-        2, 2, 4, 4)
+    x, h, c = torch.randn(2, 3, 4, 4), torch.randn(2, 2, 4,
+                                                   4), torch.randn(2, 2, 4, 4)
     x.requires_grad_()
     h.requires_grad_()
     h1, c1 = cell(x, (h, c))
@@ -135,13 +136,12 @@ def test_rcm_group_concatenates_the_regions_of_the_others():
     rcm = RegionCorrespondence(6, 4, region_size=2)
     a, b, c = torch.randn(3, 1, 6, 4, 4)
     out = rcm(torch.cat([a, b, c]), 3)[0:1]
-    regions = torch.cat(
-        [rcm.regions(b).flatten(2),
-         rcm.regions(c).flatten(2)], dim=2)  # eq. 13: (1, C, 8)
+    regions = torch.cat([rcm.regions(b).flatten(2),
+                         rcm.regions(c).flatten(2)],
+                        dim=2)  # eq. 13: (1, C, 8)
     global_mean = (F.adaptive_avg_pool2d(b, 1) +
                    F.adaptive_avg_pool2d(c, 1)) / 2
-    assert torch.allclose(
-        out, rcm.attend(a, regions, global_mean), atol=1e-6)
+    assert torch.allclose(out, rcm.attend(a, regions, global_mean), atol=1e-6)
 
 
 def test_cycle_refinement_group_of_two_is_the_pair_path():
@@ -174,8 +174,8 @@ def small_cycle_head(**kwargs):
 
 
 def multi_level(n, size=8):
-    return (torch.randn(n, 3, size, size), torch.randn(n, 4, size // 2,
-                                                       size // 2),
+    return (torch.randn(n, 3, size,
+                        size), torch.randn(n, 4, size // 2, size // 2),
             torch.randn(n, 5, size // 4, size // 4))
 
 
@@ -196,8 +196,7 @@ def test_cycle_head_multi_level_steps_and_gradients():
 
 def test_cycle_head_rejects_mismatched_channels():
     with pytest.raises(ValueError, match='one width per refined level'):
-        CycleSegHead(
-            in_channels=(3, 4), refine_indices=(0, 1), channels=(4, ))
+        CycleSegHead(in_channels=(3, 4), refine_indices=(0, 1), channels=(4, ))
 
 
 # ---------------------------------------------------------------- CoSegNet
@@ -242,8 +241,8 @@ def conditional_grads(head):
 def test_cosegnet_negative_pairs_leave_the_decoder_after_ct9_untouched():
     torch.manual_seed(0)
     head = small_cosegnet_head()
-    losses = head.loss(cosegnet_inputs(4), 2,
-                       pair_samples([0, 0], [0, 1, 0, 2]))
+    losses = head.loss(
+        cosegnet_inputs(4), 2, pair_samples([0, 0], [0, 1, 0, 2]))
     assert 'loss_ce' not in losses
     sum(v for k, v in losses.items() if k.startswith('loss')).backward()
     assert all(g is None for g in conditional_grads(head))
@@ -255,8 +254,8 @@ def test_cosegnet_negative_pairs_leave_the_decoder_after_ct9_untouched():
 def test_cosegnet_positive_pairs_train_everything():
     torch.manual_seed(0)
     head = small_cosegnet_head()
-    losses = head.loss(cosegnet_inputs(4), 2,
-                       pair_samples([1, 0], [0, 0, 0, 2]))
+    losses = head.loss(
+        cosegnet_inputs(4), 2, pair_samples([1, 0], [0, 0, 0, 2]))
     assert {'loss_ce', 'loss_triplet', 'loss_decision'} <= set(losses)
     sum(v for k, v in losses.items() if k.startswith('loss')).backward()
     assert all(g is not None and g.abs().sum() > 0
@@ -281,8 +280,7 @@ def test_decision_gate_losses_by_hand():
     logits = gate.pair_logits(emb, 2)
     target = torch.tensor([1., 1., 0., 0.])
     weights = torch.tensor([.33, .33, .5, .5])
-    bce = F.binary_cross_entropy_with_logits(
-        logits, target, reduction='none')
+    bce = F.binary_cross_entropy_with_logits(logits, target, reduction='none')
     assert torch.allclose(losses['loss_decision'], (bce * weights).mean())
 
     def trip(a, p, n):

@@ -54,8 +54,8 @@ def test_bad_inputs_and_names():
     with pytest.raises(ValueError, match='unknown post-processor'):
         build_postprocessor('watershed')
     with pytest.raises(ValueError, match='differ in size'):
-        build_postprocessor('grabcut')(
-            np.zeros((4, 4), np.float32), np.zeros((5, 4, 3), np.uint8))
+        build_postprocessor('grabcut')(np.zeros((4, 4), np.float32),
+                                       np.zeros((5, 4, 3), np.uint8))
 
 
 def test_dense_crf_without_the_package_says_what_to_install(monkeypatch):

@@ -22,7 +22,6 @@ import time
 
 import cosegtools  # noqa: F401  (applies the stack work-arounds first)
 import mmcv
-import numpy as np
 from mmengine.config import DictAction
 from mmengine.logging import print_log
 from mmengine.runner import Runner
@@ -39,8 +38,9 @@ from cosegtools.utils import load_run_config
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('path', help='image folder, or dataset root with '
-                        '--batch')
+    parser.add_argument(
+        'path', help='image folder, or dataset root with '
+        '--batch')
     parser.add_argument('--config', required=True)
     parser.add_argument('--work-dir', help='logs, checkpoints, proposals')
     parser.add_argument('--out', help='where to write masks and overlays')
@@ -105,15 +105,14 @@ def segment_collection(cfg, dataset, name, args, posts):
     post-processor, the masks, and the seconds spent."""
     start = time.perf_counter()
     model, built = fit(cfg, dataset)
-    paths = [
-        built.get_data_info(i)['img_path'] for i in range(len(built))
-    ]
+    paths = [built.get_data_info(i)['img_path'] for i in range(len(built))]
     print_log(f'{name}: predicting {len(paths)} images', logger='current')
     probs = probabilities(model, paths, args.group_size)
     masks = {}
     for post_name, post in posts.items():
         masks[post_name] = [
-            post(prob, mmcv.imread(path) if post.needs_image else None)
+            post(prob,
+                 mmcv.imread(path) if post.needs_image else None)
             for prob, path in zip(probs, paths)
         ]
         if args.out:
@@ -134,19 +133,18 @@ def main():
             type='CoSegImageFolderDataset',
             data_root=args.path,
             pipeline=pipeline)
-        paths, _, seconds = segment_collection(cfg, dataset, name, args,
-                                               posts)
+        paths, _, seconds = segment_collection(cfg, dataset, name, args, posts)
         print_log(
             f'{len(paths)} images in {seconds:.1f} s '
-            f'({seconds / len(paths):.2f} s per image)'
-            + (f'; masks in {args.out}' if args.out else ''),
+            f'({seconds / len(paths):.2f} s per image)' +
+            (f'; masks in {args.out}' if args.out else ''),
             logger='current')
         return
     from cosegtools.datasets import CoSegClassFolderDataset
     from cosegtools.datasets.mask_io import read_binary_mask
     classes = args.classes or list(
-        CoSegClassFolderDataset(
-            data_root=args.path, lazy_init=True).metainfo['classes'])
+        CoSegClassFolderDataset(data_root=args.path,
+                                lazy_init=True).metainfo['classes'])
     records = {name: [] for name in posts}
     total_images, total_seconds = 0, 0.0
     work_root = cfg.work_dir
@@ -177,8 +175,8 @@ def main():
     rows = [['post-processor', 'images', 'mP', 'mJ', 'aJ', 'pooled J']]
     for post_name, recs in records.items():
         summary = summarise(recs)
-        print_log(f'\n{post_name}:\n' + format_table(summary),
-                  logger='current')
+        print_log(
+            f'\n{post_name}:\n' + format_table(summary), logger='current')
         rows.append([
             post_name, summary['num_images'], f"{summary['mP']:.2f}",
             f"{summary['mJ']:.2f}", f"{summary['aJ']:.2f}",

@@ -59,8 +59,7 @@ def main():
         cfg.model.setdefault('test_cfg', {})
         cfg.model.test_cfg['postprocess'] = args.postprocess
     cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
-        dict(
-            type='CoSegOutputHook', out_dir=args.out, show_dir=args.show_dir)
+        dict(type='CoSegOutputHook', out_dir=args.out, show_dir=args.show_dir)
     ]
     runner = Runner.from_cfg(cfg)
     runner.test()

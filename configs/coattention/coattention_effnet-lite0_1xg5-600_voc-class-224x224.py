@@ -10,8 +10,8 @@ _base_ = [
 ]
 max_iters = 600
 optim_wrapper = dict(
-    type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-4,
-                                        weight_decay=5e-4))
+    type='OptimWrapper',
+    optimizer=dict(type='Adam', lr=1e-4, weight_decay=5e-4))
 param_scheduler = []
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters)
 test_cfg = dict(type='TestLoop')

@@ -35,7 +35,6 @@ val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 optim_wrapper = dict(
     optimizer=dict(
-        _delete_=True, type='SGD', lr=1e-5, momentum=0.9,
-        weight_decay=4e-4))
+        _delete_=True, type='SGD', lr=1e-5, momentum=0.9, weight_decay=4e-4))
 model_wrapper_cfg = dict(
     type='MMDistributedDataParallel', find_unused_parameters=True)

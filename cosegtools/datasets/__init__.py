@@ -7,7 +7,7 @@ from .synthetic import SyntheticCoSegDataset
 from .transforms import LoadCoSegMask, PackCoSegInputs
 
 __all__ = [
-    'BaseCoSegDataset', 'CoSegClassFolderDataset', 'CoSegImageFolderDataset', 'SyntheticCoSegDataset',
-    'CoSegPairSampler', 'CoSegGroupSampler', 'LoadCoSegMask',
-    'PackCoSegInputs', 'DatasetFileError', 'read_binary_mask'
+    'BaseCoSegDataset', 'CoSegClassFolderDataset', 'CoSegImageFolderDataset',
+    'SyntheticCoSegDataset', 'CoSegPairSampler', 'CoSegGroupSampler',
+    'LoadCoSegMask', 'PackCoSegInputs', 'DatasetFileError', 'read_binary_mask'
 ]

@@ -93,10 +93,9 @@ def decision_scores(groups: List[dict]) -> dict:
         n=len(groups),
         positives=int(truth.sum()),
         decision_acc=100 * float((truth == pred).mean()),
-        decision_precision=100 * true_pos / pred.sum() if pred.any() else
-        100.0,
-        decision_recall=100 * true_pos / truth.sum() if truth.any() else
-        100.0)
+        decision_precision=100 * true_pos /
+        pred.sum() if pred.any() else 100.0,
+        decision_recall=100 * true_pos / truth.sum() if truth.any() else 100.0)
 
 
 def format_table(summary: dict) -> str:

@@ -96,8 +96,8 @@ class GrabCutPostProcessor:
         mask[prob <= self.sure_bg] = cv2.GC_BGD
         bgd, fgd = np.zeros((1, 65)), np.zeros((1, 65))
         cv2.grabCut(
-            np.ascontiguousarray(image), mask, None, bgd, fgd,
-            self.iterations, cv2.GC_INIT_WITH_MASK)
+            np.ascontiguousarray(image), mask, None, bgd, fgd, self.iterations,
+            cv2.GC_INIT_WITH_MASK)
         return ((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)).astype(
             np.uint8)
 

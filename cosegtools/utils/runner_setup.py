@@ -8,7 +8,9 @@ from cosegtools import compat
 from .setup_env import check_default_scope, register_all_modules
 
 
-def load_run_config(config_path, cfg_options=None, work_dir=None,
+def load_run_config(config_path,
+                    cfg_options=None,
+                    work_dir=None,
                     launcher='none'):
     """Load a config for ``tools/train.py`` / ``tools/test.py``.
 

@@ -104,13 +104,14 @@ def main():
     args = parser.parse_args()
     caches = [True, False] if args.compare_cache else [True]
     rows = [[
-        'config', 'input', 'G', 'inference', 'ms / group', 'ms / image', 'peak mem (MiB)'
+        'config', 'input', 'G', 'inference', 'ms / group', 'ms / image',
+        'peak mem (MiB)'
         if args.device.startswith('cuda') else 'peak RSS growth (MiB)'
     ]]
     context = multiprocessing.get_context('spawn')
     for config in args.configs:
-        size = tuple(args.size or Config.fromfile(config).get(
-            'crop_size', (512, 512)))
+        size = tuple(
+            args.size or Config.fromfile(config).get('crop_size', (512, 512)))
         for group_size, cache in [(g, c) for g in sorted(args.group_sizes)
                                   for c in caches]:
             with context.Pool(1) as pool:
@@ -124,9 +125,8 @@ def main():
                 inference = (f'{args.strategy}, k={args.k}, ' +
                              ('cached features' if cache else 'recomputed'))
             rows.append([
-                osp.splitext(osp.basename(config))[0],
-                f'{size[0]}x{size[1]}', group_size, inference,
-                f'{1000 * seconds:.1f}',
+                osp.splitext(osp.basename(config))[0], f'{size[0]}x{size[1]}',
+                group_size, inference, f'{1000 * seconds:.1f}',
                 f'{1000 * seconds / group_size:.1f}', f'{memory:.0f}'
             ])
     print(f'device: {args.device}, torch threads: {torch.get_num_threads()}')

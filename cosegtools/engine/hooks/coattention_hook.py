@@ -44,12 +44,12 @@ class CoAttentionMaskHook(Hook):
 
     priority = 'NORMAL'
 
-    def __init__(self,
-                 stage_one_iters: int,
-                 update_interval: int,
-                 proposal_generator: dict = dict(
-                     type='MergeProposalGenerator'),
-                 cache_dir: Optional[str] = None):
+    def __init__(
+            self,
+            stage_one_iters: int,
+            update_interval: int,
+            proposal_generator: dict = dict(type='MergeProposalGenerator'),
+            cache_dir: Optional[str] = None):
         if stage_one_iters < 0 or update_interval < 1:
             raise ValueError('stage_one_iters must be >= 0 and '
                              'update_interval >= 1')
@@ -84,9 +84,7 @@ class CoAttentionMaskHook(Hook):
         proposals = self.generator(image)
         tmp = path[:-len('.npz')] + '.tmp.npz'
         np.savez_compressed(
-            tmp,
-            bits=np.packbits(proposals),
-            shape=np.array(proposals.shape))
+            tmp, bits=np.packbits(proposals), shape=np.array(proposals.shape))
         os.replace(tmp, path)
         return proposals
 
@@ -141,8 +139,8 @@ class CoAttentionMaskHook(Hook):
             refined = torch.from_numpy(
                 refine_object_mask(attention, proposals))
             if first:
-                fixed = torch.from_numpy(
-                    proposals[best_proposal(attention, proposals)])
+                fixed = torch.from_numpy(proposals[best_proposal(
+                    attention, proposals)])
             else:
                 fixed = model.mask_targets[path][0]
             model.mask_targets[path] = (fixed, refined)

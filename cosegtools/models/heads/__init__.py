@@ -6,6 +6,6 @@ from .docs_head import DOCSHead
 from .dwxcorr_head import DepthwiseXCorrHead
 
 __all__ = [
-    'AttentionMapHead', 'BaseCoSegHead', 'CoSegNetHead', 'CycleRefinement', 'CycleSegHead',
-    'DOCSHead', 'DepthwiseXCorrHead'
+    'AttentionMapHead', 'BaseCoSegHead', 'CoSegNetHead', 'CycleRefinement',
+    'CycleSegHead', 'DOCSHead', 'DepthwiseXCorrHead'
 ]

@@ -92,11 +92,9 @@ class BaseCoSegHead(BaseModule, metaclass=ABCMeta):
             Tensor: logits (N*G, K, h', w').
         """
 
-    def forward_with_gate_feats(self, inputs: Tuple[Tensor],
-                                group_size: int):
+    def forward_with_gate_feats(self, inputs: Tuple[Tensor], group_size: int):
         """Logits and the feature map the decision gate embeds."""
-        return (self.forward(inputs, group_size),
-                inputs[self.gate_in_index])
+        return (self.forward(inputs, group_size), inputs[self.gate_in_index])
 
     def loss(self,
              inputs: Tuple[Tensor],
@@ -110,9 +108,8 @@ class BaseCoSegHead(BaseModule, metaclass=ABCMeta):
             inputs, group_size)
         losses = self.loss_by_feat(seg_logits, batch_data_samples)
         losses.update(
-            self.decision_gate.loss(gate_feats,
-                                    *group_labels(batch_data_samples,
-                                                  group_size)))
+            self.decision_gate.loss(
+                gate_feats, *group_labels(batch_data_samples, group_size)))
         return losses
 
     def predict(self,
@@ -121,8 +118,7 @@ class BaseCoSegHead(BaseModule, metaclass=ABCMeta):
                 size: Tuple[int, int],
                 test_cfg=None) -> Tensor:
         """Logits (N*G, K, H, W) resized to the padded input size."""
-        return self.predict_with_scores(inputs, group_size, size,
-                                        test_cfg)[0]
+        return self.predict_with_scores(inputs, group_size, size, test_cfg)[0]
 
     def predict_with_scores(self, inputs, group_size, size, test_cfg=None):
         """Logits as :meth:`predict` and, with a decision gate, each image's

@@ -106,7 +106,9 @@ class CoSegNetHead(BaseCoSegHead):
         return self.decoder(inputs[self.in_index],
                             [inputs[i] for i in self.pre_skip_indices])
 
-    def decode_rest(self, mid: Tensor, inputs: Sequence[Tensor],
+    def decode_rest(self,
+                    mid: Tensor,
+                    inputs: Sequence[Tensor],
                     rows: Optional[Tensor] = None) -> Tensor:
         """The conditional part of the decoder, for the images ``rows``."""
         skips = [inputs[i] for i in self.post_skip_indices]
@@ -115,8 +117,7 @@ class CoSegNetHead(BaseCoSegHead):
             skips = [s[rows] for s in skips]
         return self.conv_seg(self.conditional_decoder(mid, skips))
 
-    def forward_with_gate_feats(self, inputs: Tuple[Tensor],
-                                group_size: int):
+    def forward_with_gate_feats(self, inputs: Tuple[Tensor], group_size: int):
         mid = self.decode_metric_stage(inputs)
         return self.decode_rest(mid, inputs), mid
 
@@ -132,8 +133,8 @@ class CoSegNetHead(BaseCoSegHead):
         mid = self.decode_metric_stage(inputs)
         losses = self.decision_gate.loss(mid, has_common, class_idx)
         rows = [
-            n * group_size + g for n, common in enumerate(has_common)
-            if common for g in range(group_size)
+            n * group_size + g for n, common in enumerate(has_common) if common
+            for g in range(group_size)
         ]
         if rows:
             seg_logits = self.decode_rest(

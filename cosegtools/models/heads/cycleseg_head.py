@@ -121,8 +121,7 @@ class CycleSegHead(BaseCoSegHead):
             skips=[
                 dict(
                     in_channels=width_of.get(i, in_channels[i]),
-                    stage=s['stage'])
-                for i, s in zip(self.skip_indices, skips)
+                    stage=s['stage']) for i, s in zip(self.skip_indices, skips)
             ],
             fusion='attention',
             norm_cfg=norm_cfg,
@@ -147,7 +146,8 @@ class CycleSegHead(BaseCoSegHead):
         if not all_steps:
             return self.decode(inputs, {i: h[-1] for i, h in hidden.items()})
         return [
-            self.decode(inputs, {i: h[t]
-                                 for i, h in hidden.items()})
-            for t in range(num_steps)
+            self.decode(inputs, {
+                i: h[t]
+                for i, h in hidden.items()
+            }) for t in range(num_steps)
         ]

@@ -99,8 +99,9 @@ class BootstrappedMaskLoss(nn.Module):
             first_mask (Tensor): (B, 1, H, W) M~ in {0, 1}.
             current_mask (Tensor): (B, 1, H, W) M in {0, 1}.
         """
-        target = (self.beta * first_mask.float() +
-                  (1 - self.beta) * current_mask.float())
+        target = (
+            self.beta * first_mask.float() +
+            (1 - self.beta) * current_mask.float())
         loss = F.binary_cross_entropy_with_logits(logits, target)
         return self.loss_weight * loss
 

@@ -3,4 +3,6 @@ from .coseg_segmentor import CoSegmentor
 from .group_inference import STRATEGIES, GroupInference, make_tuples
 
 __all__ = [
-    'CoAttentionSegmentor', 'CoSegmentor', 'GroupInference', 'STRATEGIES', 'make_tuples']
+    'CoAttentionSegmentor', 'CoSegmentor', 'GroupInference', 'STRATEGIES',
+    'make_tuples'
+]

@@ -143,8 +143,8 @@ class CoAttentionSegmentor(BaseSegmentor):
         def stack(masks):
             masks = torch.stack(masks)[:, None].float().to(
                 self.data_preprocessor.mean.device)
-            return (F.interpolate(masks, size=size, mode='bilinear') >
-                    0.5).float()
+            return (F.interpolate(masks, size=size, mode='bilinear')
+                    > 0.5).float()
 
         return rows, stack(first), stack(current)
 

@@ -84,8 +84,7 @@ class CoSegmentor(BaseSegmentor):
                 for sample in group.image_samples:
                     if 'has_common' in group:
                         # heads see image samples only
-                        sample.set_metainfo(
-                            dict(has_common=group.has_common))
+                        sample.set_metainfo(dict(has_common=group.has_common))
                     samples.append(sample)
         return flat, group_size, samples
 

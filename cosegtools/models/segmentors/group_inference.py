@@ -29,16 +29,17 @@ import numpy as np
 import torch
 from torch import Tensor
 
-STRATEGIES = ('one_vs_rest', 'all_tuples', 'random_partition',
-              'random_groups', 'uniform_groups')
+STRATEGIES = ('one_vs_rest', 'all_tuples', 'random_partition', 'random_groups',
+              'uniform_groups')
 
 
-def make_tuples(strategy: str,
-                num_images: int,
-                k: int = 2,
-                num_groups: int = 5,
-                rng: Optional[np.random.Generator] = None
-                ) -> List[Tuple[Tuple[int, ...], Tuple[int, ...]]]:
+def make_tuples(
+    strategy: str,
+    num_images: int,
+    k: int = 2,
+    num_groups: int = 5,
+    rng: Optional[np.random.Generator] = None
+) -> List[Tuple[Tuple[int, ...], Tuple[int, ...]]]:
     """The tuples of a strategy.
 
     Returns:
@@ -77,8 +78,7 @@ def make_tuples(strategy: str,
         else:  # uniform_groups
             others = [others[i] for i in rng.permutation(len(others))]
             for i in range(0, len(others), k - 1):
-                result.append(
-                    ((target, *others[i:i + k - 1]), (target, )))
+                result.append(((target, *others[i:i + k - 1]), (target, )))
     return result
 
 
@@ -116,8 +116,10 @@ class GroupInference:
         self.tuple_batch = tuple_batch
         self.cache_features = cache_features
 
-    def __call__(self, model, images: Tensor, key: str = ''
-                 ) -> Tuple[Tensor, Optional[Tensor]]:
+    def __call__(self,
+                 model,
+                 images: Tensor,
+                 key: str = '') -> Tuple[Tensor, Optional[Tensor]]:
         """Mean confidence maps of a group.
 
         Args:
@@ -148,8 +150,8 @@ class GroupInference:
                 chunk = same_size[start:start + self.tuple_batch]
                 rows = torch.tensor([i for m, _ in chunk for i in m],
                                     device=images.device)
-                inputs = ([f[rows] for f in feats] if self.cache_features
-                          else model.extract_feat(images[rows]))
+                inputs = ([f[rows] for f in feats] if self.cache_features else
+                          model.extract_feat(images[rows]))
                 logits, scores = head.predict_with_scores(
                     inputs, g, size, model.test_cfg)
                 probs = (
@@ -164,8 +166,8 @@ class GroupInference:
                 keep = torch.tensor(keep, device=images.device)
                 kept_rows = rows[keep]
                 prob_sum.index_add_(0, kept_rows, probs[keep])
-                count.index_add_(0, kept_rows, torch.ones_like(kept_rows,
-                                                               dtype=count.dtype))
+                count.index_add_(0, kept_rows,
+                                 torch.ones_like(kept_rows, dtype=count.dtype))
                 if scores is not None:
                     score_sum.index_add_(0, kept_rows, scores[keep])
         if bool((count == 0).any()):

@@ -8,8 +8,9 @@ from .proposals import (MergeProposalGenerator, best_proposal,
                         refine_object_mask)
 
 __all__ = [
-    'depthwise_cross_correlation', 'global_correlation', 'windowed_correlation',
-    'ConvLSTMCell', 'RegionCorrespondence', 'DecisionGate',
-    'ChannelAttentionFusion', 'UpConvDecoder', 'group_pairs', 'mean_over_others',
-    'MergeProposalGenerator', 'best_proposal', 'refine_object_mask'
+    'depthwise_cross_correlation', 'global_correlation',
+    'windowed_correlation', 'ConvLSTMCell', 'RegionCorrespondence',
+    'DecisionGate', 'ChannelAttentionFusion', 'UpConvDecoder', 'group_pairs',
+    'mean_over_others', 'MergeProposalGenerator', 'best_proposal',
+    'refine_object_mask'
 ]

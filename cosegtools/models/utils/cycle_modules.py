@@ -67,10 +67,7 @@ class RegionCorrespondence(nn.Module):
         region_size (int): side of the pooled grid (paper: 2).
     """
 
-    def __init__(self,
-                 channels: int,
-                 key_channels: int,
-                 region_size: int = 2):
+    def __init__(self, channels: int, key_channels: int, region_size: int = 2):
         super().__init__()
         self.region_size = region_size
         self.region_fuse = nn.Conv2d(2 * channels, channels, 1)

@@ -140,8 +140,8 @@ class DecisionGate(BaseModule):
             losses['loss_triplet'] = embeddings.sum() * 0
         with torch.no_grad():
             losses['acc_decision'] = 100 * (
-                (logits > 0).float() == target.repeat_interleave(2)).float(
-                ).mean()
+                (logits
+                 > 0).float() == target.repeat_interleave(2)).float().mean()
         return losses
 
     @staticmethod

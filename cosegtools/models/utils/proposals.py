@@ -73,10 +73,11 @@ class MergeProposalGenerator:
         h, w = lab.shape[:2]
         ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
         spread = 255.0 / max(h, w) * self.spatial_weight
-        feats = np.concatenate(
-            [lab.reshape(-1, 3), (xs * spread).reshape(-1, 1),
-             (ys * spread).reshape(-1, 1)],
-            axis=1).astype(np.float32)
+        feats = np.concatenate([
+            lab.reshape(-1, 3), (xs * spread).reshape(-1, 1),
+            (ys * spread).reshape(-1, 1)
+        ],
+                               axis=1).astype(np.float32)
         k = min(k, h * w)
         cv2.setRNGSeed(self.seed)
         criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 10,
@@ -103,8 +104,8 @@ class MergeProposalGenerator:
         colour = {i: lab[masks[i]].mean(0) for i in range(n)}
         size = {i: int(masks[i].sum()) for i in range(n)}
         edges = set()
-        for a, b in ((labels[:, 1:], labels[:, :-1]), (labels[1:],
-                                                        labels[:-1])):
+        for a, b in ((labels[:,
+                             1:], labels[:, :-1]), (labels[1:], labels[:-1])):
             diff = a != b
             for u, v in zip(a[diff], b[diff]):
                 edges.add((min(u, v), max(u, v)))
@@ -123,9 +124,11 @@ class MergeProposalGenerator:
             colour[new] = (colour[u] * size[u] +
                            colour[v] * size[v]) / size[new]
             regions.append(masks[new])
-            edges = {(min(new if x in (u, v) else x, new if y in (u, v) else y),
-                      max(new if x in (u, v) else x, new if y in (u, v) else y))
-                     for x, y in edges if {x, y} != {u, v}}
+            edges = {
+                (min(new if x in (u, v) else x, new if y in (u, v) else y),
+                 max(new if x in (u, v) else x, new if y in (u, v) else y))
+                for x, y in edges if {x, y} != {u, v}
+            }
             edges = {e for e in edges if e[0] != e[1]}
             for old in (u, v):
                 del masks[old], colour[old], size[old]
