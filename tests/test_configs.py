@@ -34,10 +34,15 @@ def check_config(path, data_root):
     init_default_scope(cfg.default_scope)
     model = MODELS.build(cfg.model)
     for split in ('train', 'val', 'test'):
-        loader = cfg[f'{split}_dataloader']
+        loader = cfg.get(f'{split}_dataloader')
+        if loader is None:  # e.g. no val set for unsupervised methods
+            assert split == 'val', f'{path}: no {split}_dataloader'
+            continue
         dataset_cfg = loader.dataset.copy()
         if dataset_cfg.type == 'CoSegClassFolderDataset':
             dataset_cfg.data_root = data_root
+            if dataset_cfg.get('classes'):
+                dataset_cfg.classes = ['Cat']  # a class of the fixture
         else:  # synthetic: keep it small
             dataset_cfg.images_per_class = 2
         dataset = DATASETS.build(dataset_cfg)
@@ -50,8 +55,8 @@ def check_config(path, data_root):
                 data_samples=[packed['data_samples']]),
             training=split == 'train')
         assert batch['inputs'].dim() == 5
-    for key in ('optim_wrapper', 'train_cfg', 'val_evaluator',
-                'test_evaluator', 'default_hooks'):
+    for key in ('optim_wrapper', 'train_cfg', 'test_evaluator',
+                'default_hooks'):
         assert key in cfg, f'{path}: no {key}'
     return cfg, model
 
@@ -62,7 +67,13 @@ def test_config_builds(path, tmp_path):
     if 'projects' in path:
         import sys
         sys.path.insert(0, REPO_ROOT)
-    _, model = check_config(path, data_root)
+    try:
+        _, model = check_config(path, data_root)
+    except ImportError as error:
+        if 'pydensecrf2' not in str(error):
+            raise
+        pytest.skip('the config post-processes with a dense CRF and the '
+                    'optional pydensecrf2 is not installed')
     assert sum(p.numel() for p in model.parameters()) > 0
 
 

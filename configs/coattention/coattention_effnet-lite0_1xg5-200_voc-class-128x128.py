@@ -1,6 +1,6 @@
 # The fast CPU setting of co-attention co-segmentation: 128x128 images and
 # 200 iterations per class (70 of the co-attention loss alone, then the mask
-# loss with targets refined every 10 iterations).
+# loss with targets refined every 10 iterations), Adam lr 1e-4.
 _base_ = ['./coattention_effnet-lite0_1xg5-600_voc-class-224x224.py']
 img_scale = (128, 128)
 train_pipeline = [
