@@ -169,3 +169,19 @@ def test_hook_targets_survive_a_checkpoint():
     hook.after_load_checkpoint(Runner, checkpoint)
     for new, old in zip(Model.mask_targets['a.jpg'], saved['a.jpg']):
         assert torch.equal(new, old)
+
+
+def test_image_folder_dataset_validates_its_images(tmp_path):
+    from cosegtools.datasets import CoSegImageFolderDataset
+    from cosegtools.datasets.mask_io import DatasetFileError
+    folder = tmp_path / 'birds'
+    folder.mkdir()
+    for i in range(2):
+        cv2.imwrite(str(folder / f'{i}.jpg'), np.zeros((8, 8, 3), np.uint8))
+    dataset = CoSegImageFolderDataset(data_root=str(folder))
+    assert len(dataset) == 2 and dataset.metainfo['classes'] == ('birds', )
+    (folder / 'broken.png').write_bytes(b'not an image')
+    with pytest.raises(DatasetFileError, match='broken.png'):
+        CoSegImageFolderDataset(data_root=str(folder))
+    with pytest.raises(FileNotFoundError, match='not a directory'):
+        CoSegImageFolderDataset(data_root=str(tmp_path / 'none'))
