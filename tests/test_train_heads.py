@@ -40,10 +40,12 @@ def test_head_trains_and_tests_with_group_strategies(head, tmp_path):
     log = run([PYTHON, 'tools/train.py', config, '--work-dir', work])
     assert 'Iter(train) [2/2]' in log
     ckpt = osp.join(work, 'iter_2.pth')
-    for strategy in ('one_vs_rest', 'uniform_groups'):
+    for strategy, post in (('one_vs_rest', 'threshold'), ('uniform_groups',
+                                                          'otsu')):
         log = run([
             PYTHON, 'tools/test.py', config, ckpt, '--work-dir', work,
-            '--cfg-options', 'test_dataloader.sampler.group_size=None',
+            '--postprocess', post, '--cfg-options',
+            'test_dataloader.sampler.group_size=None',
             f'model.test_cfg.group_inference.strategy={strategy}'
         ])
         assert 0 <= metric(log, 'mJ') <= 100
