@@ -139,13 +139,14 @@ def test_folder_tool_on_a_plain_folder(tmp_path):
 
 
 def test_folder_tool_rejects_bad_input_before_work(tmp_path):
-    proc = pytest.importorskip('subprocess').run([
+    import subprocess
+    proc = subprocess.run([
         PYTHON, 'tools/coseg_folder.py',
         str(tmp_path), '--config', CONFIG, '--postprocess', 'watershed'
     ],
-                                                 cwd=REPO_ROOT,
-                                                 capture_output=True,
-                                                 text=True)
+                          cwd=REPO_ROOT,
+                          capture_output=True,
+                          text=True)
     assert proc.returncode != 0 and 'unknown post-processor' in proc.stderr
 
 

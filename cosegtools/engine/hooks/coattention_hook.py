@@ -59,12 +59,12 @@ class CoAttentionMaskHook(Hook):
         self.generator = TASK_UTILS.build(proposal_generator)
         self.cache_dir = cache_dir
         self.proposals = {}
+        self.packed = {}
 
     # ------------------------------------------------------------ proposals
     @staticmethod
-    def training_image(dataset, index: int) -> np.ndarray:
-        """Image ``index`` as the training pipeline gives it (BGR uint8)."""
-        packed = dataset.pipeline(dataset.get_group_info([index]))
+    def training_image(packed: dict) -> np.ndarray:
+        """The image of a packed one-image group (BGR uint8, H x W x 3)."""
         inputs = packed['inputs'][0]
         return np.ascontiguousarray(inputs.permute(1, 2, 0).numpy())
 
@@ -100,8 +100,12 @@ class CoAttentionMaskHook(Hook):
         bar = ProgressBar(len(dataset))
         for index in range(len(dataset)):
             path = dataset.get_data_info(index)['img_path']
+            # each image is read and processed once; the target updates of
+            # stage two reuse it
+            self.packed[path] = dataset.pipeline(
+                dataset.get_group_info([index]))
             self.proposals[path] = self.load_proposals(
-                self.training_image(dataset, index))
+                self.training_image(self.packed[path]))
             bar.update()
 
     # ------------------------------------------------------------ targets
@@ -110,18 +114,15 @@ class CoAttentionMaskHook(Hook):
         """Co-attention maps of every training image at proposal size."""
         model = runner.model
         model = getattr(model, 'module', model)
-        dataset = runner.train_dataloader.dataset
         was_training = model.training
         model.eval()
         maps = {}
-        for index in range(len(dataset)):
-            packed = dataset.pipeline(dataset.get_group_info([index]))
+        for path, packed in self.packed.items():
             batch = model.data_preprocessor(
                 dict(
                     inputs=[packed['inputs']],
                     data_samples=[packed['data_samples']]), False)
             attention = model.encode_decode(batch['inputs']).sigmoid()[0, 0]
-            path = dataset.get_data_info(index)['img_path']
             size = self.proposals[path].shape[1:]
             maps[path] = torch.nn.functional.interpolate(
                 attention[None, None], size=size,

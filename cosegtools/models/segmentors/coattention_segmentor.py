@@ -9,7 +9,7 @@ from torch import Tensor
 
 from cosegtools.registry import MODELS
 from ..postprocessors import build_postprocessor
-from .coseg_segmentor import CoSegmentor
+from .coseg_segmentor import CoSegmentor, apply_postprocessor
 
 
 @MODELS.register_module()
@@ -157,7 +157,7 @@ class CoAttentionSegmentor(BaseSegmentor):
             raise ValueError('predict needs the data samples (image shapes)')
         flat, _, samples = CoSegmentor.flatten(inputs, data_samples)
         self.postprocess_result(self.attention_logits(flat), samples)
-        CoSegmentor.refine_masks(self, samples)
+        apply_postprocessor(self.postprocessor, samples)
         return data_samples
 
     def _forward(self, inputs: Tensor, data_samples=None) -> Tensor:

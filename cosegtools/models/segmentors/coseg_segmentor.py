@@ -11,6 +11,29 @@ from ..postprocessors import build_postprocessor
 from .group_inference import GroupInference, probs_to_logits
 
 
+def apply_postprocessor(postprocessor, samples):
+    """Replaces ``pred_sem_seg`` of predicted image samples by the mask the
+    post-processor makes of their foreground probability (no-op for None)."""
+    if postprocessor is None:
+        return
+    for sample in samples:
+        logits = sample.seg_logits.data
+        prob = (
+            logits[0].sigmoid()
+            if logits.shape[0] == 1 else logits.softmax(0)[1])
+        image = None
+        if postprocessor.needs_image:
+            path = sample.metainfo.get('img_path')
+            image = mmcv.imread(path) if path else None
+            if image is None:
+                raise FileNotFoundError(
+                    f'{type(postprocessor).__name__} needs the '
+                    f'original image, but {path!r} cannot be read')
+        mask = postprocessor(prob.float().cpu().numpy(), image)
+        sample.pred_sem_seg.data = torch.from_numpy(mask).to(
+            logits.device, torch.long)[None]
+
+
 @MODELS.register_module()
 class CoSegmentor(BaseSegmentor):
     """Co-segmentation meta-architecture: shared backbone + co-seg head.
@@ -135,24 +158,7 @@ class CoSegmentor(BaseSegmentor):
 
     def refine_masks(self, samples):
         """Applies :attr:`postprocessor` to predicted image samples."""
-        if self.postprocessor is None:
-            return
-        for sample in samples:
-            logits = sample.seg_logits.data
-            prob = (
-                logits[0].sigmoid()
-                if logits.shape[0] == 1 else logits.softmax(0)[1])
-            image = None
-            if self.postprocessor.needs_image:
-                path = sample.metainfo.get('img_path')
-                image = mmcv.imread(path) if path else None
-                if image is None:
-                    raise FileNotFoundError(
-                        f'{type(self.postprocessor).__name__} needs the '
-                        f'original image, but {path!r} cannot be read')
-            mask = self.postprocessor(prob.float().cpu().numpy(), image)
-            sample.pred_sem_seg.data = torch.from_numpy(mask).to(
-                logits.device, torch.long)[None]
+        apply_postprocessor(self.postprocessor, samples)
 
     @staticmethod
     def attach_scores(samples, scores: Optional[Tensor]):
