@@ -100,6 +100,25 @@ def test_refinement_merges_non_overlapping_proposals():
         refine_object_mask(np.zeros((3, 3)), proposals)
 
 
+def test_minmax_scaling_matches_a_low_contrast_map_to_its_object():
+    from cosegtools.engine.hooks import CoAttentionMaskHook
+    obj = np.zeros((10, 10), bool)
+    obj[2:5, 2:5] = True
+    whole = np.ones((10, 10), bool)
+    whole[0] = False
+    proposals = np.stack([obj, whole])
+    # object a little above the rest, everything above 0.5
+    attention = np.where(obj, 0.6, 0.55).astype(np.float32)
+    raw = CoAttentionMaskHook(0, 1, map_scaling='none')
+    stretched = CoAttentionMaskHook(0, 1, map_scaling='minmax')
+    assert best_proposal(raw.scale(attention), proposals) == 1
+    assert best_proposal(stretched.scale(attention), proposals) == 0
+    assert np.array_equal(
+        refine_object_mask(stretched.scale(attention), proposals), obj)
+    with pytest.raises(ValueError, match='map_scaling'):
+        CoAttentionMaskHook(0, 1, map_scaling='otsu')
+
+
 def test_folder_tool_batch_mode_scores_every_class(tmp_path):
     root = write_class_folder(str(tmp_path / 'data'), per_class=5)
     out = str(tmp_path / 'out')
@@ -186,3 +205,23 @@ def test_image_folder_dataset_validates_its_images(tmp_path):
         CoSegImageFolderDataset(data_root=str(folder))
     with pytest.raises(FileNotFoundError, match='not a directory'):
         CoSegImageFolderDataset(data_root=str(tmp_path / 'none'))
+
+
+def test_exported_synthetic_scenes_form_a_valid_class_folder(tmp_path):
+    from cosegtools.datasets import CoSegClassFolderDataset
+    from cosegtools.datasets.mask_io import read_binary_mask
+    run([
+        PYTHON,
+        osp.join(REPO_ROOT, 'tools', 'misc', 'export_synthetic.py'),
+        str(tmp_path), '--num-classes', '5', '--images-per-class', '3',
+        '--img-size', '48'
+    ])
+    dataset = CoSegClassFolderDataset(data_root=str(tmp_path), pipeline=[])
+    assert len(dataset.metainfo['classes']) == 5 and len(dataset) == 15
+    for index in range(len(dataset)):
+        info = dataset.get_data_info(index)
+        image = cv2.imread(info['img_path'])
+        mask = read_binary_mask(info['seg_map_path'])
+        assert image.shape == (48, 48, 3) and mask.shape == (48, 48)
+        # the class's own object is drawn, and it is not the whole image
+        assert 0 < mask.mean() < 0.6

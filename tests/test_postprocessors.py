@@ -39,6 +39,10 @@ def test_threshold_and_otsu():
     assert np.array_equal(otsu, mask)
     flat = np.full((4, 4), 0.7, np.float32)
     assert build_postprocessor('otsu')(flat).all()
+    # a map that varies only a little around 0.5 (fewer than 2 of 256
+    # levels of [0, 1]) is split by its own range
+    narrow = np.where(mask == 1, 0.503, 0.501).astype(np.float32)
+    assert np.array_equal(build_postprocessor('otsu')(narrow), mask)
 
 
 def test_grabcut_snaps_to_the_object():

@@ -62,18 +62,26 @@ def parse_args():
 
 
 def fit(cfg, dataset: dict):
-    """Train the config's model on ``dataset``; returns it in eval mode."""
+    """Train the config's model on ``dataset``; returns it in eval mode, the
+    built dataset and the seconds spent per phase."""
     cfg = copy.deepcopy(cfg)
     cfg.train_dataloader.dataset = dataset
     for key in ('val_dataloader', 'val_cfg', 'val_evaluator',
                 'test_dataloader', 'test_cfg', 'test_evaluator'):
         cfg[key] = None
+    start = time.perf_counter()
     runner = Runner.from_cfg(cfg)
     model = runner.train()
+    seconds = dict(fit=time.perf_counter() - start)
+    for hook in runner.hooks:
+        # proposals and target updates, when the method has them
+        for phase, spent in getattr(hook, 'seconds', {}).items():
+            seconds[phase] = spent
+            seconds['fit'] -= spent
     model = getattr(model, 'module', model)
     model.cfg = cfg
     model.eval()
-    return model, runner.train_dataloader.dataset
+    return model, runner.train_dataloader.dataset, seconds
 
 
 def probabilities(model, paths, group_size):
@@ -101,24 +109,37 @@ def write(out, name, post, path, mask):
 
 
 def segment_collection(cfg, dataset, name, args, posts):
-    """Fit, predict and post-process one collection; returns, per
-    post-processor, the masks, and the seconds spent."""
-    start = time.perf_counter()
-    model, built = fit(cfg, dataset)
+    """Fit, predict and post-process one collection; returns the image
+    paths, per post-processor the masks, and the seconds spent per phase."""
+    model, built, seconds = fit(cfg, dataset)
     paths = [built.get_data_info(i)['img_path'] for i in range(len(built))]
     print_log(f'{name}: predicting {len(paths)} images', logger='current')
+    start = time.perf_counter()
     probs = probabilities(model, paths, args.group_size)
+    seconds['predict'] = time.perf_counter() - start
     masks = {}
     for post_name, post in posts.items():
+        start = time.perf_counter()
         masks[post_name] = [
             post(prob,
                  mmcv.imread(path) if post.needs_image else None)
             for prob, path in zip(probs, paths)
         ]
+        seconds[f'postprocess {post_name}'] = time.perf_counter() - start
         if args.out:
             for path, mask in zip(paths, masks[post_name]):
                 write(args.out, name, post_name, path, mask)
-    return paths, masks, time.perf_counter() - start
+    return paths, masks, seconds
+
+
+def cost_table(seconds: dict, num_images: int) -> str:
+    """Wall seconds per phase, in total and per image."""
+    rows = [['phase', 'seconds', 's / image']]
+    for phase, spent in seconds.items():
+        rows.append([phase, f'{spent:.1f}', f'{spent / num_images:.3f}'])
+    total = sum(seconds.values())
+    rows.append(['total', f'{total:.1f}', f'{total / num_images:.3f}'])
+    return AsciiTable(rows).table
 
 
 def main():
@@ -135,9 +156,9 @@ def main():
             pipeline=pipeline)
         paths, _, seconds = segment_collection(cfg, dataset, name, args, posts)
         print_log(
-            f'{len(paths)} images in {seconds:.1f} s '
-            f'({seconds / len(paths):.2f} s per image)' +
-            (f'; masks in {args.out}' if args.out else ''),
+            f'{len(paths)} images; cost (wall time):\n' +
+            cost_table(seconds, len(paths)) +
+            (f'\nmasks and overlays in {args.out}' if args.out else ''),
             logger='current')
         return
     from cosegtools.datasets import CoSegClassFolderDataset
@@ -146,8 +167,13 @@ def main():
         CoSegClassFolderDataset(data_root=args.path,
                                 lazy_init=True).metainfo['classes'])
     records = {name: [] for name in posts}
-    total_images, total_seconds = 0, 0.0
+    total_images, total_seconds = 0, {}
     work_root = cfg.work_dir
+    for hook in cfg.get('custom_hooks', []):
+        # proposals are keyed by image content: one cache for all classes
+        if hook.get('type') == 'CoAttentionMaskHook' and not hook.get(
+                'cache_dir'):
+            hook['cache_dir'] = osp.join(work_root, 'proposals')
     for class_name in classes:
         class_cfg = copy.deepcopy(cfg)
         class_cfg.work_dir = osp.join(work_root, class_name)
@@ -159,7 +185,8 @@ def main():
         paths, masks, seconds = segment_collection(class_cfg, dataset,
                                                    class_name, args, posts)
         total_images += len(paths)
-        total_seconds += seconds
+        for phase, spent in seconds.items():
+            total_seconds[phase] = total_seconds.get(phase, 0.0) + spent
         gt_dir = osp.join(args.path, class_name, 'masks')
         gts = [
             read_binary_mask(
@@ -184,9 +211,8 @@ def main():
         ])
     print_log('\n' + AsciiTable(rows).table, logger='current')
     print_log(
-        f'{total_images} images, {len(classes)} classes in '
-        f'{total_seconds:.0f} s ({total_seconds / total_images:.2f} s per '
-        'image, fitting included)',
+        f'{total_images} images, {len(classes)} classes; cost (wall '
+        'time):\n' + cost_table(total_seconds, total_images),
         logger='current')
 
 

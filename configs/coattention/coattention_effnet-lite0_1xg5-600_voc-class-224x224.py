@@ -7,3 +7,14 @@ _base_ = [
     '../_base_/datasets/voc_coseg_class.py', '../_base_/default_runtime.py',
     '../_base_/schedules/schedule_coattention_600it.py'
 ]
+# The maps of the briefly trained CPU generator have low contrast: they are
+# stretched to [0, 1] before they are matched to the proposals (the paper
+# matches raw maps; see CoAttentionMaskHook).
+custom_hooks = [
+    dict(
+        type='CoAttentionMaskHook',
+        stage_one_iters=200,
+        update_interval=10,
+        proposal_generator=dict(type='MergeProposalGenerator'),
+        map_scaling='minmax')
+]

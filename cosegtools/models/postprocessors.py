@@ -50,16 +50,21 @@ class ThresholdPostProcessor:
 
 @TASK_UTILS.register_module()
 class OtsuPostProcessor:
-    """Threshold chosen per image by Otsu's method on the probability map
-    (quantised to 256 levels)."""
+    """Threshold chosen per image by Otsu's method on the probability map.
+
+    The histogram spans the map's own range (256 bins from its minimum to its
+    maximum), so a map whose values differ only a little, e.g. around 0.5,
+    is split as well as one that spans [0, 1]."""
 
     needs_image = False
 
     def __call__(self, prob: np.ndarray, image=None) -> np.ndarray:
         _check(prob, image)
-        levels = np.clip(prob * 255 + 0.5, 0, 255).astype(np.uint8)
-        if levels.min() == levels.max():  # Otsu is undefined on a flat map
+        low, high = float(prob.min()), float(prob.max())
+        if high - low < 1e-6:  # Otsu is undefined on a flat map
             return (prob > 0.5).astype(np.uint8)
+        levels = np.clip((prob - low) / (high - low) * 255 + 0.5, 0,
+                         255).astype(np.uint8)
         _, mask = cv2.threshold(levels, 0, 1,
                                 cv2.THRESH_BINARY + cv2.THRESH_OTSU)
         return mask.astype(np.uint8)

@@ -114,7 +114,10 @@ class CoAttentionSegmentor(BaseSegmentor):
         object_feats, background_feats = feats.chunk(2)
         losses = {
             self.loss_coattention.loss_name:
-            self.loss_coattention(object_feats, background_feats, group_size)
+            self.loss_coattention(object_feats, background_feats, group_size),
+            # logged, not optimised: the mean co-attention value shows a
+            # collapse to all-object (1) or all-background (0) without masks
+            'attention_mean': attention.detach().mean(),
         }
         targets = self.targets_for(samples, flat.shape[-2:])
         if targets is not None:
