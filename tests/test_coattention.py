@@ -100,6 +100,36 @@ def test_refinement_merges_non_overlapping_proposals():
         refine_object_mask(np.zeros((3, 3)), proposals)
 
 
+def naive_refinement(attention, proposals):
+    """Sec. 3.3 written out: a shrinking pool, ||S - O||^2 in full."""
+    s = attention.astype(np.float64).copy()
+    pool = list(proposals)
+    mask = np.zeros(attention.shape, bool)
+    while pool and s.any():
+        errors = [((s - p)**2).sum() for p in pool]
+        pick = pool[int(np.argmin(errors))]
+        mask |= pick
+        level = s[pick].mean()
+        pool = [p for p in pool if not (p & pick).any()]
+        s[s < level] = 0
+        s[mask] = 0
+    return mask
+
+
+def test_refinement_equals_the_written_out_procedure():
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        proposals = np.zeros((30, 12, 12), bool)
+        for p in proposals:
+            y, x = rng.integers(0, 10, 2)
+            h, w = rng.integers(1, 8, 2)
+            p[y:y + h, x:x + w] = True
+        attention = rng.random((12, 12)).astype(np.float32)
+        assert np.array_equal(
+            refine_object_mask(attention, proposals),
+            naive_refinement(attention, proposals))
+
+
 def test_minmax_scaling_matches_a_low_contrast_map_to_its_object():
     from cosegtools.engine.hooks import CoAttentionMaskHook
     obj = np.zeros((10, 10), bool)
@@ -133,10 +163,13 @@ def test_folder_tool_batch_mode_scores_every_class(tmp_path):
     for post in ('threshold', 'otsu'):
         masks = glob.glob(osp.join(out, post, '*', '*.png'))
         assert len(masks) == 10
-    # proposals were cached: a second run reads them
-    cached = glob.glob(
-        osp.join(str(tmp_path / 'work'), 'Cat', 'proposals', '*.npz'))
-    assert len(cached) == 5
+    # one proposal cache for the whole run, one file per image
+    cached = glob.glob(osp.join(str(tmp_path / 'work'), 'proposals', '*.npz'))
+    assert len(cached) == 10
+    # the cost table names each phase
+    for phase in ('| proposals ', '| targets ', '| predict ',
+                  '| postprocess otsu ', '| total '):
+        assert phase in log
 
 
 def test_folder_tool_on_a_plain_folder(tmp_path):

@@ -117,3 +117,55 @@ def test_segmentor_applies_the_postprocessor_of_its_test_cfg(tmp_path):
     with torch.no_grad():
         done = grabcut.predict(images, group([path, path]))[0]
     assert done.image_samples[0].pred_sem_seg.data.shape == (1, 64, 64)
+
+
+def test_one_class_models_are_post_processed_from_their_probability():
+    """mmseg stores a one-class model's sigmoid output in ``seg_logits``:
+    it is the probability, not a logit to squash again."""
+    import torch
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmseg.structures import SegDataSample
+
+    from cosegtools.models.segmentors.coseg_segmentor import \
+        foreground_probability
+    from cosegtools.registry import MODELS
+    from cosegtools.structures import CoSegDataSample
+    init_default_scope('cosegtools')
+    cfg = Config.fromfile(
+        'configs/_base_/models/coattention_effnet-lite0.py').model
+    cfg.backbone.pretrained = False
+    cfg.extractor.pretrained = False
+
+    def build(**test_cfg):
+        torch.manual_seed(0)
+        model_cfg = cfg.copy()
+        model_cfg.test_cfg = dict(mode='whole', **test_cfg)
+        return MODELS.build(model_cfg).eval()
+
+    def group():
+        return [
+            CoSegDataSample(image_samples=[
+                SegDataSample(
+                    metainfo=dict(img_shape=(64, 64), ori_shape=(64, 64)))
+                for _ in range(2)
+            ])
+        ]
+
+    torch.manual_seed(1)
+    images = torch.randn(1, 2, 3, 64, 64)
+    plain, thresholded = build(), build(postprocess='threshold')
+    with torch.no_grad():
+        # centre the map on 0.5, so that the threshold splits it
+        median = plain.encode_decode(images).median()
+        for model in (plain, thresholded):
+            model.decode_head.conv_seg.bias -= median
+        logits = plain.encode_decode(images)
+        out = plain.predict(images, group())[0].image_samples
+        post = thresholded.predict(images, group())[0].image_samples
+    for i, (a, b) in enumerate(zip(out, post)):
+        prob = foreground_probability(a)
+        assert torch.allclose(prob, logits[i, 0].sigmoid(), atol=1e-5)
+        pred = a.pred_sem_seg.data[0]
+        assert 0 < pred.float().mean() < 1  # a map that can tell
+        assert torch.equal(b.pred_sem_seg.data[0], pred)

@@ -2,7 +2,7 @@
 
     # one folder: fit the method to its images, write masks and overlays
     python tools/coseg_folder.py DIR --config CONFIG [--out OUT]
-        [--postprocess threshold otsu grabcut crf]
+        [--postprocess threshold otsu grabcut crf] [--resume]
 
     # batch: every class of a class-folder dataset (<root>/<Class>/images,
     # <Class>/masks), each class fitted on its own, then scored with the
@@ -51,6 +51,12 @@ def parse_args():
         help='post-processors (threshold, otsu, grabcut, crf); each gets its '
         'masks (and its table with --batch)')
     parser.add_argument('--batch', action='store_true')
+    parser.add_argument(
+        '--resume',
+        action='store_true',
+        help='continue from the checkpoints in the work dir: a collection '
+        'whose fitting finished is loaded, not fitted again, an interrupted '
+        'one resumes from its last checkpoint')
     parser.add_argument('--classes', nargs='+', help='with --batch')
     parser.add_argument(
         '--group-size',
@@ -147,6 +153,7 @@ def main():
     # bad names and missing optional packages fail before any work
     posts = {name: build_postprocessor(name) for name in args.postprocess}
     cfg = load_run_config(args.config, args.cfg_options, args.work_dir)
+    cfg.resume = args.resume
     pipeline = cfg.train_dataloader.dataset.pipeline
     if not args.batch:
         name = osp.basename(osp.normpath(args.path))
@@ -171,8 +178,8 @@ def main():
     work_root = cfg.work_dir
     for hook in cfg.get('custom_hooks', []):
         # proposals are keyed by image content: one cache for all classes
-        if hook.get('type') == 'CoAttentionMaskHook' and not hook.get(
-                'cache_dir'):
+        if hook.get(
+                'type') == 'CoAttentionMaskHook' and not hook.get('cache_dir'):
             hook['cache_dir'] = osp.join(work_root, 'proposals')
     for class_name in classes:
         class_cfg = copy.deepcopy(cfg)

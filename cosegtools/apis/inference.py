@@ -19,6 +19,7 @@ from mmengine.runner import load_checkpoint
 
 from cosegtools.datasets.class_folder_dataset import IMG_EXTENSIONS
 from cosegtools.datasets.samplers import partition_class
+from cosegtools.models.segmentors.coseg_segmentor import foreground_probability
 from cosegtools.registry import MODELS
 from cosegtools.utils import register_all_modules
 
@@ -145,11 +146,8 @@ def cosegment(model,
                 data_samples=[packed['data_samples']]))
         for sample in outputs[0].image_samples:
             if return_probs:
-                logits = sample.seg_logits.data
-                prob = (
-                    logits[0].sigmoid()
-                    if logits.shape[0] == 1 else logits.softmax(0)[1])
-                masks.append(prob.float().cpu().numpy())
+                masks.append(
+                    foreground_probability(sample).float().cpu().numpy())
             else:
                 masks.append(sample.pred_sem_seg.data[0].cpu().numpy().astype(
                     np.uint8))

@@ -1,6 +1,6 @@
 """Write the built-in synthetic scenes as a class-folder dataset.
 
-    python tools/misc/export_synthetic.py OUT [--num-classes 4]
+    python tools/misc/export_synthetic.py OUT [--num-classes 12]
         [--images-per-class 12] [--img-size 128] [--seed 0]
 
 The layout is the one of PASCAL-VOC co-seg (``OUT/<Class>/images/*.png``,
@@ -21,7 +21,7 @@ from cosegtools.datasets import SyntheticCoSegDataset
 
 
 def export(out: str,
-           num_classes: int = 4,
+           num_classes: int = 12,
            images_per_class: int = 12,
            img_size: int = 128,
            num_distractors: int = 2,
@@ -51,8 +51,8 @@ def export(out: str,
                 stem = osp.basename(img_id)
                 path = osp.join(out, name, 'images', f'{stem}.png')
                 mmcv.imwrite(img, path)
-                mmcv.imwrite(mask * 255, osp.join(out, name, 'masks',
-                                                  f'{stem}.png'))
+                mmcv.imwrite(mask * 255,
+                             osp.join(out, name, 'masks', f'{stem}.png'))
                 paths.append(path)
         written[name] = paths
     return written
@@ -61,7 +61,7 @@ def export(out: str,
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('out', help='output root')
-    parser.add_argument('--num-classes', type=int, default=4)
+    parser.add_argument('--num-classes', type=int, default=12)
     parser.add_argument('--images-per-class', type=int, default=12)
     parser.add_argument('--img-size', type=int, default=128)
     parser.add_argument('--num-distractors', type=int, default=2)

@@ -38,9 +38,8 @@ class CoAttentionMaskHook(Hook):
     matched to the proposals (the paper matches the raw map). A generator
     trained briefly gives maps of low contrast, e.g. values in [0.45, 0.6]:
     matched raw, every pixel above 0.5 counts as object, and when most of the
-    map is above 0.5 the largest proposal wins, so the mask loss then pushes
-    the map towards the whole image. Stretched, the map's own high values
-    decide.
+    map is above 0.5 the largest proposal wins. Stretched, the map's own high
+    values decide.
 
     Args:
         stage_one_iters (int): iterations of stage one.
@@ -50,6 +49,8 @@ class CoAttentionMaskHook(Hook):
         cache_dir (str, optional): proposal cache; default
             ``<work_dir>/proposals``.
         map_scaling (str): 'none' (the paper) or 'minmax' (per image).
+        map_batch_size (int): images per forward pass of g when the maps
+            are computed for the targets.
     """
 
     priority = 'NORMAL'
@@ -60,7 +61,8 @@ class CoAttentionMaskHook(Hook):
             update_interval: int,
             proposal_generator: dict = dict(type='MergeProposalGenerator'),
             cache_dir: Optional[str] = None,
-            map_scaling: str = 'none'):
+            map_scaling: str = 'none',
+            map_batch_size: int = 16):
         if stage_one_iters < 0 or update_interval < 1:
             raise ValueError('stage_one_iters must be >= 0 and '
                              'update_interval >= 1')
@@ -68,6 +70,7 @@ class CoAttentionMaskHook(Hook):
             raise ValueError(f"map_scaling must be 'none' or 'minmax', got "
                              f'{map_scaling!r}')
         self.map_scaling = map_scaling
+        self.map_batch_size = map_batch_size
         self.stage_one_iters = stage_one_iters
         self.update_interval = update_interval
         self.generator_cfg = dict(proposal_generator)
@@ -144,16 +147,29 @@ class CoAttentionMaskHook(Hook):
         was_training = model.training
         model.eval()
         maps = {}
+        # images of one size go through g together, a chunk at a time
+        by_size = {}
         for path, packed in self.packed.items():
+            by_size.setdefault(tuple(packed['inputs'][0].shape),
+                               []).append(path)
+        chunks = [
+            paths[start:start + self.map_batch_size]
+            for paths in by_size.values()
+            for start in range(0, len(paths), self.map_batch_size)
+        ]
+        for chunk in chunks:
             batch = model.data_preprocessor(
                 dict(
-                    inputs=[packed['inputs']],
-                    data_samples=[packed['data_samples']]), False)
-            attention = model.encode_decode(batch['inputs']).sigmoid()[0, 0]
-            size = self.proposals[path].shape[1:]
-            attention = torch.nn.functional.interpolate(
-                attention[None, None], size=size, mode='bilinear')[0, 0]
-            maps[path] = self.scale(attention.cpu().numpy())
+                    inputs=[self.packed[p]['inputs'] for p in chunk],
+                    data_samples=[
+                        self.packed[p]['data_samples'] for p in chunk
+                    ]), False)
+            attention = model.encode_decode(batch['inputs']).sigmoid()
+            for path, image_map in zip(chunk, attention[:, 0]):
+                size = self.proposals[path].shape[1:]
+                image_map = torch.nn.functional.interpolate(
+                    image_map[None, None], size=size, mode='bilinear')[0, 0]
+                maps[path] = self.scale(image_map.cpu().numpy())
         model.train(was_training)
         return maps
 

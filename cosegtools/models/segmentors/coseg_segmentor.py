@@ -11,16 +11,24 @@ from ..postprocessors import build_postprocessor
 from .group_inference import GroupInference, probs_to_logits
 
 
+def foreground_probability(sample) -> torch.Tensor:
+    """(H, W) foreground probability of a predicted image sample.
+
+    mmseg's ``postprocess_result`` stores softmax-ready logits for C >= 2
+    classes, but for a one-class model it has already applied the sigmoid:
+    ``seg_logits`` then holds the probability itself.
+    """
+    logits = sample.seg_logits.data
+    return logits[0] if logits.shape[0] == 1 else logits.softmax(0)[1]
+
+
 def apply_postprocessor(postprocessor, samples):
     """Replaces ``pred_sem_seg`` of predicted image samples by the mask the
     post-processor makes of their foreground probability (no-op for None)."""
     if postprocessor is None:
         return
     for sample in samples:
-        logits = sample.seg_logits.data
-        prob = (
-            logits[0].sigmoid()
-            if logits.shape[0] == 1 else logits.softmax(0)[1])
+        prob = foreground_probability(sample)
         image = None
         if postprocessor.needs_image:
             path = sample.metainfo.get('img_path')
@@ -31,7 +39,7 @@ def apply_postprocessor(postprocessor, samples):
                     f'original image, but {path!r} cannot be read')
         mask = postprocessor(prob.float().cpu().numpy(), image)
         sample.pred_sem_seg.data = torch.from_numpy(mask).to(
-            logits.device, torch.long)[None]
+            prob.device, torch.long)[None]
 
 
 @MODELS.register_module()

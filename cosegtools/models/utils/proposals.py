@@ -164,19 +164,26 @@ def refine_object_mask(attention: np.ndarray,
     if proposals.shape[1:] != attention.shape:
         raise ValueError(f'proposals {proposals.shape[1:]} and map '
                          f'{attention.shape} differ in size')
-    s = attention.astype(np.float32).copy()
-    pool = proposals.astype(bool)
-    mask = np.zeros(attention.shape, bool)
-    while len(pool) and s.any():
-        index = best_proposal(s, pool)
+    # flattened once: the loop only masks out what is used up, so the float
+    # copy of the (often 1000+) proposals is made once, not per pick
+    s = attention.astype(np.float32).reshape(-1)
+    pool = proposals.reshape(len(proposals), -1).astype(bool)
+    pool_float = pool.astype(np.float32)
+    area = pool_float.sum(1)
+    left = np.ones(len(pool), bool)
+    mask = np.zeros(s.shape, bool)
+    while left.any() and s.any():
+        # best_proposal over the proposals left: ||S - O||^2 up to ||S||^2
+        cost = area - 2 * (pool_float @ s)
+        cost[~left] = np.inf
+        index = int(np.argmin(cost))
         pick = pool[index]
         mask |= pick
         level = s[pick].mean() if pick.any() else 0
-        overlapping = (pool & pick).reshape(len(pool), -1).any(1)
-        overlapping[index] = True
-        pool = pool[~overlapping]
+        left &= (pool_float @ pick.astype(np.float32)) == 0
+        left[index] = False
         s[s < level] = 0
         # what the mask covers is explained: without this the map never
         # becomes zero and every remaining proposal would be merged
         s[mask] = 0
-    return mask
+    return mask.reshape(attention.shape)
