@@ -170,6 +170,24 @@ def test_folder_tool_batch_mode_scores_every_class(tmp_path):
     for phase in ('| proposals ', '| targets ', '| predict ',
                   '| postprocess otsu ', '| total '):
         assert phase in log
+    # --resume: the fitted classes are loaded, not fitted again, and give
+    # the same scores
+    again = run([
+        PYTHON, 'tools/coseg_folder.py', root, '--batch', '--config', CONFIG,
+        '--work-dir',
+        str(tmp_path /
+            'work'), '--postprocess', 'threshold', 'otsu', '--resume'
+    ] + TINY)
+    assert 'mask targets set' not in again
+    assert again.count('Auto resumed') == 2
+
+    def summary(text):
+        return [
+            line for line in text.splitlines()
+            if line.startswith(('| threshold ', '| otsu '))
+        ]
+
+    assert summary(again) == summary(log) and len(summary(log)) == 2
 
 
 def test_folder_tool_on_a_plain_folder(tmp_path):

@@ -55,8 +55,8 @@ def parse_args():
         '--resume',
         action='store_true',
         help='continue from the checkpoints in the work dir: a collection '
-        'whose fitting finished is loaded, not fitted again, an interrupted '
-        'one resumes from its last checkpoint')
+        'whose fitting finished is loaded, not fitted again; an interrupted '
+        'one resumes from its last checkpoint, if it has one')
     parser.add_argument('--classes', nargs='+', help='with --batch')
     parser.add_argument(
         '--group-size',
