@@ -6,8 +6,9 @@
 The layout is the one of PASCAL-VOC co-seg (``OUT/<Class>/images/*.png``,
 ``OUT/<Class>/masks/*.png``, 0/255 masks of the class's object), so the
 folder tools run on it without any download: e.g.
-``tools/coseg_folder.py OUT/<Class> --config ...`` co-segments one class
-folder, and ``--batch`` all of them with scores. Within a chunk of images a
+``tools/coseg_folder.py OUT/<Class>/images --config ...`` co-segments one
+class's images, and ``tools/coseg_folder.py OUT --batch ...`` all classes,
+with scores. Within a chunk of images a
 distractor class is used at most once (as in the synthetic dataset's
 groups), so only the class's own object is common to all images.
 """
