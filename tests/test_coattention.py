@@ -149,6 +149,54 @@ def test_minmax_scaling_matches_a_low_contrast_map_to_its_object():
         CoAttentionMaskHook(0, 1, map_scaling='otsu')
 
 
+def test_border_prior_picks_the_side_away_from_the_border():
+    from cosegtools.engine.hooks import CoAttentionMaskHook
+    centre = np.zeros((8, 12), np.float32)
+    centre[2:6, 3:9] = 1
+    # one map on its object, two on the border: the collection's mean decides
+    assert CoAttentionMaskHook.border_polarity([centre]) == 1
+    assert CoAttentionMaskHook.border_polarity(
+        [centre, 1 - centre, 1 - centre]) == -1
+    with pytest.raises(ValueError, match='polarity_prior'):
+        CoAttentionMaskHook(0, 1, polarity_prior='centre')
+
+
+def test_negative_polarity_predicts_and_trains_the_complement():
+    from mmengine.config import Config
+    from mmseg.structures import SegDataSample
+
+    from cosegtools.registry import MODELS
+    from cosegtools.structures import CoSegDataSample
+    cfg = Config.fromfile(
+        osp.join(REPO_ROOT, 'configs', '_base_', 'models',
+                 'coattention_effnet-lite0.py'))
+    cfg.model.backbone.pretrained = False
+    cfg.model.extractor.pretrained = False
+    model = MODELS.build(cfg.model).eval()
+    torch.manual_seed(0)
+    images = torch.randn(1, 2, 3, 64, 64)
+    raw = model.encode_decode(images)
+    model.polarity.fill_(-1)
+    assert torch.allclose(model.encode_decode(images), -raw)
+    # the mask loss pulls the object side (1 - S) towards the proposals,
+    # i.e. S towards their complement
+    samples = []
+    for k in range(2):
+        sample = SegDataSample()
+        sample.set_metainfo(dict(img_path=f'{k}.jpg', img_shape=(64, 64)))
+        samples.append(sample)
+    target = torch.zeros(64, 64, dtype=torch.bool)
+    target[16:48, 16:48] = True
+    model.mask_targets = {f'{k}.jpg': (target, target) for k in range(2)}
+    group = CoSegDataSample()
+    group.image_samples = samples
+    losses = model.loss(images, [group])
+    expected = 9.0 * torch.nn.functional.binary_cross_entropy_with_logits(
+        raw, (~target).float().expand_as(raw))
+    assert torch.allclose(losses['loss_mask'], expected, atol=1e-5)
+    assert 'polarity' in model.state_dict()
+
+
 def test_folder_tool_batch_mode_scores_every_class(tmp_path):
     root = write_class_folder(str(tmp_path / 'data'), per_class=5)
     out = str(tmp_path / 'out')

@@ -9,12 +9,15 @@ _base_ = [
 ]
 # The maps of the briefly trained CPU generator have low contrast: they are
 # stretched to [0, 1] before they are matched to the proposals (the paper
-# matches raw maps; see CoAttentionMaskHook).
+# matches raw maps; see CoAttentionMaskHook). The co-attention loss does not
+# say which side of a map is the object; the boundary prior decides it (the
+# paper has no such step; chosen on the val split, see the README).
 custom_hooks = [
     dict(
         type='CoAttentionMaskHook',
         stage_one_iters=200,
         update_interval=10,
         proposal_generator=dict(type='MergeProposalGenerator'),
-        map_scaling='minmax')
+        map_scaling='minmax',
+        polarity_prior='border')
 ]

@@ -34,6 +34,17 @@ class CoAttentionMaskHook(Hook):
     The targets are saved in checkpoints, so a resumed run continues with
     them.
 
+    ``polarity_prior='border'`` decides, at the end of stage one, which side
+    of the maps is the object, from the boundary prior of saliency detection
+    (backgrounds touch the image border). Over the whole collection, if the
+    maps are higher outside the central half-box of each image (the middle
+    half of each side) than inside it, the object is the complement 1 - S:
+    the model's ``polarity`` becomes -1, the proposals are matched to 1 - S
+    and the model predicts 1 - S. The co-attention loss is blind to which
+    side is which: with a small ImageNet extractor it often settles on the
+    shared background (sky behind aeroplanes, water under boats). The paper
+    has no such step (``'none'``).
+
     ``map_scaling='minmax'`` stretches each map to [0, 1] before it is
     matched to the proposals (the paper matches the raw map). A generator
     trained briefly gives maps of low contrast, e.g. values in [0.45, 0.6]:
@@ -51,6 +62,8 @@ class CoAttentionMaskHook(Hook):
         map_scaling (str): 'none' (the paper) or 'minmax' (per image).
         map_batch_size (int): images per forward pass of g when the maps
             are computed for the targets.
+        polarity_prior (str): 'none' (the paper: S is the object) or
+            'border' (see above).
     """
 
     priority = 'NORMAL'
@@ -62,14 +75,19 @@ class CoAttentionMaskHook(Hook):
             proposal_generator: dict = dict(type='MergeProposalGenerator'),
             cache_dir: Optional[str] = None,
             map_scaling: str = 'none',
-            map_batch_size: int = 16):
+            map_batch_size: int = 16,
+            polarity_prior: str = 'none'):
         if stage_one_iters < 0 or update_interval < 1:
             raise ValueError('stage_one_iters must be >= 0 and '
                              'update_interval >= 1')
         if map_scaling not in ('none', 'minmax'):
             raise ValueError(f"map_scaling must be 'none' or 'minmax', got "
                              f'{map_scaling!r}')
+        if polarity_prior not in ('none', 'border'):
+            raise ValueError(f"polarity_prior must be 'none' or 'border', "
+                             f'got {polarity_prior!r}')
         self.map_scaling = map_scaling
+        self.polarity_prior = polarity_prior
         self.map_batch_size = map_batch_size
         self.stage_one_iters = stage_one_iters
         self.update_interval = update_interval
@@ -138,6 +156,19 @@ class CoAttentionMaskHook(Hook):
         low, high = attention.min(), attention.max()
         return (attention - low) / max(high - low, 1e-6)
 
+    @staticmethod
+    def border_polarity(maps) -> int:
+        """-1 if the maps are on average higher outside the central
+        half-box of their images than inside it, else +1."""
+        centre, border = [], []
+        for image_map in maps:
+            h, w = image_map.shape
+            inner = np.zeros((h, w), bool)
+            inner[h // 4:h - h // 4, w // 4:w - w // 4] = True
+            centre.append(image_map[inner].mean())
+            border.append(image_map[~inner].mean())
+        return -1 if np.mean(border) > np.mean(centre) else 1
+
     @torch.no_grad()
     def attention_maps(self, runner) -> dict:
         """Co-attention maps of every training image at proposal size
@@ -177,6 +208,15 @@ class CoAttentionMaskHook(Hook):
         start = time.perf_counter()
         model = getattr(runner.model, 'module', runner.model)
         maps = self.attention_maps(runner)
+        if first and self.polarity_prior == 'border':
+            polarity = self.border_polarity(maps.values())
+            model.polarity.fill_(polarity)
+            print_log(
+                'co-attention polarity: the object is '
+                f'{"S" if polarity > 0 else "1 - S"} (boundary prior)',
+                logger='current')
+            if polarity < 0:  # min-max scaling commutes with 1 - S
+                maps = {path: 1 - m for path, m in maps.items()}
         for path, attention in maps.items():
             proposals = self.proposals[path]
             if len(proposals) == 0:

@@ -31,6 +31,12 @@ class CoAttentionSegmentor(BaseSegmentor):
     The method fits the collection it segments: train and test sets are the
     same images, and no mask is read for training.
 
+    ``polarity`` (a buffer, +1 or -1, saved in checkpoints) says which side
+    of S is the object: +1 (the paper) S, -1 the complement 1 - S. The
+    co-attention loss always uses S as the paper does; the mask loss and the
+    predictions use the object side. :class:`CoAttentionMaskHook` sets it
+    at the end of stage one when its ``polarity_prior`` is 'border'.
+
     Args:
         backbone (dict): generator encoder.
         decode_head (dict): a one-class co-seg head (per-image decoding).
@@ -78,6 +84,7 @@ class CoAttentionSegmentor(BaseSegmentor):
             build_postprocessor(post_cfg) if post_cfg else None)
         #: image path -> (M~, M), (h, w) bool tensors; set in stage two
         self.mask_targets: Dict[str, Tuple[Tensor, Tensor]] = {}
+        self.register_buffer('polarity', torch.ones(()))
 
     def train(self, mode: bool = True):
         super().train(mode)
@@ -92,6 +99,10 @@ class CoAttentionSegmentor(BaseSegmentor):
             size=images.shape[-2:],
             mode='bilinear',
             align_corners=self.align_corners)
+
+    def object_logits(self, images: Tensor) -> Tensor:
+        """Logits of the object side of the map (``polarity`` applied)."""
+        return self.polarity * self.attention_logits(images)
 
     def embed(self, images: Tensor) -> Tensor:
         """f's pooled last feature, (B, c)."""
@@ -117,13 +128,14 @@ class CoAttentionSegmentor(BaseSegmentor):
             self.loss_coattention(object_feats, background_feats, group_size),
             # logged, not optimised: the mean co-attention value shows a
             # collapse to all-object (1) or all-background (0) without masks
-            'attention_mean': attention.detach().mean(),
+            'attention_mean':
+            attention.detach().mean(),
         }
         targets = self.targets_for(samples, flat.shape[-2:])
         if targets is not None:
             rows, first, current = targets
             losses[self.loss_mask.loss_name] = self.loss_mask(
-                logits[rows], first, current)
+                self.polarity * logits[rows], first, current)
         return losses
 
     def targets_for(self, samples: List, size) -> Optional[tuple]:
@@ -153,19 +165,19 @@ class CoAttentionSegmentor(BaseSegmentor):
 
     def encode_decode(self, inputs: Tensor, batch_img_metas=None) -> Tensor:
         flat = inputs.flatten(0, 1) if inputs.dim() == 5 else inputs
-        return self.attention_logits(flat)
+        return self.object_logits(flat)
 
     def predict(self, inputs: Tensor, data_samples=None):
         if data_samples is None:
             raise ValueError('predict needs the data samples (image shapes)')
         flat, _, samples = CoSegmentor.flatten(inputs, data_samples)
-        self.postprocess_result(self.attention_logits(flat), samples)
+        self.postprocess_result(self.object_logits(flat), samples)
         apply_postprocessor(self.postprocessor, samples)
         return data_samples
 
     def _forward(self, inputs: Tensor, data_samples=None) -> Tensor:
         flat = inputs.flatten(0, 1)
-        logits = self.attention_logits(flat)
+        logits = self.object_logits(flat)
         return logits.view(*inputs.shape[:2], *logits.shape[1:])
 
     def extract_feat(self, inputs: Tensor):
