@@ -2,6 +2,7 @@
 two-stage hook and the folder tool."""
 import glob
 import os.path as osp
+import subprocess
 
 import cv2
 import numpy as np
@@ -324,3 +325,43 @@ def test_exported_synthetic_scenes_form_a_valid_class_folder(tmp_path):
         assert image.shape == (48, 48, 3) and mask.shape == (48, 48)
         # the class's own object is drawn, and it is not the whole image
         assert 0 < mask.mean() < 0.6
+
+
+def test_loss_check_tool_reports_the_loss_of_reference_maps(tmp_path):
+    root = write_class_folder(str(tmp_path / 'data'), per_class=4)
+    out = run([
+        PYTHON, 'tools/analysis_tools/coattention_loss_check.py',
+        osp.join(root, 'Cat'), '--config', CONFIG, '--size', '64'
+    ])
+    rows = {
+        line.split('|')[1].strip(): [float(v) for v in line.split('|')[2:5]]
+        for line in out.splitlines()
+        if line.startswith('|') and 'mean d+' not in line
+    }
+    assert len(rows) == 7
+    empty, full, half = rows['empty (S = 0)'], rows['full (S = 1)'], rows[
+        'S = 0.5']
+    # every object image is black: no object-to-object distance
+    assert empty[0] == 0
+    # S = 0 and S = 1 swap object and background: same figure-ground
+    # distance; S = 0.5 makes them equal
+    assert empty[1] == full[1] > 0 and half[1] == 0
+    # loss = softplus(d+ - d-)
+    assert abs(empty[2] - np.log1p(np.exp(-empty[1]))) < 1e-3
+    assert '4 images of' in out
+    with open(osp.join(root, 'splits', 'two.txt'), 'w') as f:
+        f.write('Cat/img_0001\nCat/img_0003\nDog/img_1000\n')
+    out = run([
+        PYTHON, 'tools/analysis_tools/coattention_loss_check.py',
+        osp.join(root, 'Cat'), '--config', CONFIG, '--size', '64',
+        '--split-file', 'splits/two.txt'
+    ])
+    assert '2 images of' in out
+    bad = subprocess.run([
+        PYTHON, 'tools/analysis_tools/coattention_loss_check.py',
+        osp.join(root, 'Nope'), '--config', CONFIG
+    ],
+                         cwd=REPO_ROOT,
+                         capture_output=True,
+                         text=True)
+    assert bad.returncode != 0 and 'need at least 2 images' in bad.stderr

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from coseg_fixtures import REPO_ROOT, write_tiny_config
+from coseg_fixtures import REPO_ROOT, write_class_folder, write_tiny_config
 
 PYTHON = sys.executable
 
@@ -212,3 +212,48 @@ def test_inference_api_and_demo_on_a_folder(tmp_path):
     ])
     assert len(glob.glob(osp.join(out, 'masks', '*.png'))) == 3
     assert len(glob.glob(osp.join(out, 'overlays', '*.png'))) == 3
+
+
+def test_score_masks_scores_saved_masks_and_checks_them_first(tmp_path):
+    root = write_class_folder(str(tmp_path / 'data'), per_class=3)
+    pred = tmp_path / 'pred'
+    for cls in ('Cat', 'Dog'):
+        os.makedirs(pred / cls)
+        for path in sorted(glob.glob(osp.join(root, cls, 'masks', '*'))):
+            mask = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
+            if cls == 'Dog':  # the left half of each object: J 50
+                mask[:, 14:] = 0
+            cv2.imwrite(str(pred / cls / osp.basename(path)), mask)
+    tool = 'tools/analysis_tools/score_masks.py'
+    out = run([PYTHON, tool, str(pred), root])
+    rows = {
+        line.split('|')[1].strip(): line.split('|')[3:5]
+        for line in out.splitlines() if line.startswith('|')
+    }
+    assert [float(v) for v in rows['Cat']] == [100.0, 100.0]
+    # 6 x (10 + i) pixels wrong out of 40 x 48, i = 0, 1, 2
+    assert [float(v) for v in rows['Dog']] == [96.56, 50.0]
+    assert float(rows['mean over classes'][1]) == 75.0
+    # a split file selects the images
+    with open(osp.join(root, 'splits', 'cat.txt'), 'w') as f:
+        f.write('Cat/img_0000\n')
+    out = run(
+        [PYTHON, tool,
+         str(pred), root, '--split-file', 'splits/cat.txt'])
+    assert '| Cat ' in out and '| Dog ' not in out
+    # a missing prediction and a wrong size are named before any scoring
+    os.remove(pred / 'Dog' / 'img_1001.png')
+    proc = subprocess.run([PYTHON, tool, str(pred), root],
+                          cwd=REPO_ROOT,
+                          capture_output=True,
+                          text=True)
+    assert proc.returncode != 0 and 'img_1001.png' in proc.stderr
+    assert '1 of the 6 selected images lack a file' in proc.stderr
+    cv2.imwrite(
+        str(pred / 'Dog' / 'img_1001.png'), np.zeros((10, 10), np.uint8))
+    proc = subprocess.run([PYTHON, tool, str(pred), root],
+                          cwd=REPO_ROOT,
+                          capture_output=True,
+                          text=True)
+    assert proc.returncode != 0 and 'differs from its ground truth' in (
+        proc.stderr)

@@ -47,6 +47,19 @@ class CoAttentionLoss(nn.Module):
     def loss_name(self):
         return self._loss_name
 
+    @staticmethod
+    def distances(object_feats: Tensor, background_feats: Tensor,
+                  group_size: int):
+        """d+ and d- (eq. 5, 6) of every ordered pair of distinct images of a
+        group, two (P,) tensors. Arguments as in :meth:`forward`."""
+        c = object_feats.shape[1]
+        batch = object_feats.shape[0] // group_size
+        i, j = group_pairs(batch, group_size, object_feats.device)
+        figure_ground = (object_feats - background_feats).pow(2).sum(1)
+        d_pos = (object_feats[i] - object_feats[j]).pow(2).sum(1) / c
+        d_neg = (figure_ground[i] + figure_ground[j]) / (2 * c)
+        return d_pos, d_neg
+
     def forward(self, object_feats: Tensor, background_feats: Tensor,
                 group_size: int) -> Tensor:
         """
@@ -55,12 +68,8 @@ class CoAttentionLoss(nn.Module):
             background_feats (Tensor): (N*G, c).
             group_size (int): G >= 2.
         """
-        c = object_feats.shape[1]
-        batch = object_feats.shape[0] // group_size
-        i, j = group_pairs(batch, group_size, object_feats.device)
-        figure_ground = (object_feats - background_feats).pow(2).sum(1)
-        d_pos = (object_feats[i] - object_feats[j]).pow(2).sum(1) / c
-        d_neg = (figure_ground[i] + figure_ground[j]) / (2 * c)
+        d_pos, d_neg = self.distances(object_feats, background_feats,
+                                      group_size)
         loss = F.softplus(d_pos - d_neg)
         loss = loss.mean() if self.reduction == 'mean' else loss.sum()
         return self.loss_weight * loss
