@@ -239,6 +239,35 @@ def test_folder_tool_batch_mode_scores_every_class(tmp_path):
     assert summary(again) == summary(log) and len(summary(log)) == 2
 
 
+def test_folder_tool_batch_mode_on_a_split(tmp_path):
+    root = write_class_folder(str(tmp_path / 'data'), per_class=4)
+    with open(osp.join(root, 'splits', 'some.txt'), 'w') as f:
+        f.write('Cat/img_0000\nCat/img_0001\nCat/img_0002\n'
+                'Dog/img_1001\nDog/img_1003\n')
+    log = run([
+        PYTHON, 'tools/coseg_folder.py', root, '--batch', '--config', CONFIG,
+        '--work-dir',
+        str(tmp_path / 'work'), '--split-file', 'splits/some.txt'
+    ] + TINY)
+    assert 'mask targets set for 3 images' in log
+    assert 'mask targets set for 2 images' in log
+    assert 'Dog: 2 images, fewer than the group size 5: groups of 2' in log
+    assert '| mean over classes | 5 ' in log
+    with open(osp.join(root, 'splits', 'one.txt'), 'w') as f:
+        f.write('Cat/img_0000\nDog/img_1001\nDog/img_1002\n')
+    bad = subprocess.run([
+        PYTHON, 'tools/coseg_folder.py', root, '--batch', '--config', CONFIG,
+        '--work-dir',
+        str(tmp_path / 'bad'), '--split-file', 'splits/one.txt'
+    ],
+                         cwd=REPO_ROOT,
+                         capture_output=True,
+                         text=True)
+    assert bad.returncode != 0 and 'Traceback' not in bad.stderr
+    assert "fewer than 2 images" in bad.stderr and "'Cat': 1" in bad.stderr
+    assert not osp.exists(str(tmp_path / 'bad' / 'Cat'))
+
+
 def test_folder_tool_on_a_plain_folder(tmp_path):
     root = write_class_folder(str(tmp_path / 'data'), per_class=4)
     folder = osp.join(root, 'Dog', 'images')

@@ -8,6 +8,7 @@
     # <Class>/masks), each class fitted on its own, then scored with the
     # project's metric, one table per post-processor
     python tools/coseg_folder.py ROOT --config CONFIG --batch [--classes A B]
+        [--split-file splits/val.txt]
 
 The method fits the collection it segments (co-attention: Hsu et al., IJCAI
 2018): training reads no mask. Masks are written as 0/255 PNGs to
@@ -58,6 +59,11 @@ def parse_args():
         'whose fitting finished is loaded, not fitted again; an interrupted '
         'one resumes from its last checkpoint, if it has one')
     parser.add_argument('--classes', nargs='+', help='with --batch')
+    parser.add_argument(
+        '--split-file',
+        help='with --batch: each class is the collection of its images '
+        'listed here (<Class>/<stem> lines, relative to ROOT), e.g. to choose '
+        'settings on a val split')
     parser.add_argument(
         '--group-size',
         type=int,
@@ -150,6 +156,8 @@ def cost_table(seconds: dict, num_images: int) -> str:
 
 def main():
     args = parse_args()
+    if args.split_file and not args.batch:
+        raise SystemExit('error: --split-file needs --batch')
     # bad names and missing optional packages fail before any work
     posts = {name: build_postprocessor(name) for name in args.postprocess}
     cfg = load_run_config(args.config, args.cfg_options, args.work_dir)
@@ -173,6 +181,19 @@ def main():
     classes = args.classes or list(
         CoSegClassFolderDataset(data_root=args.path,
                                 lazy_init=True).metainfo['classes'])
+    # every listed file is checked here, before any fitting
+    try:
+        sizes = {
+            name:
+            len(
+                CoSegClassFolderDataset(
+                    data_root=args.path,
+                    classes=[name],
+                    split_file=args.split_file))
+            for name in classes
+        }
+    except (OSError, ValueError) as err:
+        raise SystemExit(f'error: {err}')
     records = {name: [] for name in posts}
     total_images, total_seconds = 0, {}
     work_root = cfg.work_dir
@@ -184,10 +205,19 @@ def main():
     for class_name in classes:
         class_cfg = copy.deepcopy(cfg)
         class_cfg.work_dir = osp.join(work_root, class_name)
+        sampler = class_cfg.train_dataloader.sampler
+        if sizes[class_name] < sampler.get('group_size', 2):
+            print_log(
+                f'{class_name}: {sizes[class_name]} images, fewer than the '
+                f'group size {sampler.group_size}: groups of '
+                f'{sizes[class_name]}',
+                logger='current')
+            sampler.group_size = sizes[class_name]
         dataset = dict(
             type='CoSegClassFolderDataset',
             data_root=args.path,
             classes=[class_name],
+            split_file=args.split_file,
             pipeline=pipeline)
         paths, masks, seconds = segment_collection(class_cfg, dataset,
                                                    class_name, args, posts)
