@@ -225,7 +225,7 @@ def test_score_masks_scores_saved_masks_and_checks_them_first(tmp_path):
                 mask[:, 14:] = 0
             cv2.imwrite(str(pred / cls / osp.basename(path)), mask)
     tool = 'tools/analysis_tools/score_masks.py'
-    out = run([PYTHON, tool, str(pred), root])
+    out = run([PYTHON, tool, root, '--pred-dir', str(pred)])
     rows = {
         line.split('|')[1].strip(): line.split('|')[3:5]
         for line in out.splitlines() if line.startswith('|')
@@ -237,13 +237,31 @@ def test_score_masks_scores_saved_masks_and_checks_them_first(tmp_path):
     # a split file selects the images
     with open(osp.join(root, 'splits', 'cat.txt'), 'w') as f:
         f.write('Cat/img_0000\n')
-    out = run(
-        [PYTHON, tool,
-         str(pred), root, '--split-file', 'splits/cat.txt'])
+    out = run([
+        PYTHON, tool, root, '--pred-dir',
+        str(pred), '--split-file', 'splits/cat.txt'
+    ])
     assert '| Cat ' in out and '| Dog ' not in out
+    # baselines: object rows 5 to 15 + i, columns 8 to 20 of 40 x 48; the
+    # central box is rows 10 to 30, columns 12 to 36
+    out = run([PYTHON, tool, root, '--baseline', 'whole-image'])
+    rows = {
+        line.split('|')[1].strip(): line.split('|')[3:5]
+        for line in out.splitlines() if line.startswith('|')
+    }
+    assert abs(float(rows['Cat'][1]) - 100 * 132 / 1920) < 0.01
+    out = run([PYTHON, tool, root, '--baseline', 'central-box'])
+    rows = {
+        line.split('|')[1].strip(): line.split('|')[3:5]
+        for line in out.splitlines() if line.startswith('|')
+    }
+    box_j = np.mean(
+        [8 * (5 + i) / (12 * (10 + i) + 480 - 8 * (5 + i)) for i in range(3)])
+    assert abs(float(rows['Dog'][1]) - 100 * box_j) < 0.01
     # a missing prediction and a wrong size are named before any scoring
     os.remove(pred / 'Dog' / 'img_1001.png')
-    proc = subprocess.run([PYTHON, tool, str(pred), root],
+    proc = subprocess.run([PYTHON, tool, root, '--pred-dir',
+                           str(pred)],
                           cwd=REPO_ROOT,
                           capture_output=True,
                           text=True)
@@ -251,7 +269,8 @@ def test_score_masks_scores_saved_masks_and_checks_them_first(tmp_path):
     assert '1 of the 6 selected images lack a file' in proc.stderr
     cv2.imwrite(
         str(pred / 'Dog' / 'img_1001.png'), np.zeros((10, 10), np.uint8))
-    proc = subprocess.run([PYTHON, tool, str(pred), root],
+    proc = subprocess.run([PYTHON, tool, root, '--pred-dir',
+                           str(pred)],
                           cwd=REPO_ROOT,
                           capture_output=True,
                           text=True)

@@ -1,19 +1,24 @@
 """Score saved masks against a class-folder dataset with the project's metric.
 
-    python tools/analysis_tools/score_masks.py PRED_DIR DATA_ROOT
+    python tools/analysis_tools/score_masks.py DATA_ROOT --pred-dir PRED_DIR
         [--split-file splits/test.txt] [--classes Aero Bird]
+    # a mask-free baseline on the same images
+    python tools/analysis_tools/score_masks.py DATA_ROOT --baseline central-box
 
 ``PRED_DIR/<Class>/<stem>.png`` are predicted masks ({0, 255} or {0, 1},
 e.g. what ``tools/coseg_folder.py --out OUT`` writes to ``OUT/<post>``);
 ``DATA_ROOT/<Class>/masks/<stem>.*`` the ground truth. Every selected image
 must have a prediction of its mask's size: all files are checked before any
 is scored. Prints P and J per class and the means (the table of
-``CoSegMetric``).
+``CoSegMetric``). Baselines that look at no image: ``whole-image`` (every
+pixel is object) and ``central-box`` (the middle half of each side).
 """
 import argparse
 import glob
 import os.path as osp
 import sys
+
+import numpy as np
 
 from cosegtools.datasets.class_folder_dataset import read_split_file
 from cosegtools.datasets.mask_io import open_image, read_binary_mask
@@ -24,8 +29,13 @@ from cosegtools.evaluation.coseg_metric import (format_table, image_scores,
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='score predicted masks against ground-truth masks')
-    parser.add_argument('pred_dir', help='PRED_DIR/<Class>/<stem>.png')
     parser.add_argument('data_root', help='DATA_ROOT/<Class>/masks/<stem>.*')
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument('--pred-dir', help='PRED_DIR/<Class>/<stem>.png')
+    source.add_argument(
+        '--baseline',
+        choices=['whole-image', 'central-box'],
+        help='score a mask-free baseline instead of predictions')
     parser.add_argument(
         '--split-file',
         help='score only these <Class>/<stem> lines (relative to DATA_ROOT)')
@@ -37,7 +47,7 @@ def selected_pairs(pred_dir, data_root, split_file=None, classes=None):
     """(class, prediction path, ground-truth path) of every selected image;
     raises with the missing files listed before anything is read."""
     for folder, what in ((pred_dir, 'prediction'), (data_root, 'data root')):
-        if not osp.isdir(folder):
+        if folder is not None and not osp.isdir(folder):
             raise FileNotFoundError(f'{what} folder {folder!r} not found')
     if split_file:
         path = osp.join(data_root, split_file)
@@ -55,12 +65,13 @@ def selected_pairs(pred_dir, data_root, split_file=None, classes=None):
     pairs, missing = [], []
     for cls, stem in items:
         gts = glob.glob(osp.join(data_root, cls, 'masks', stem + '.*'))
-        pred = osp.join(pred_dir, cls, stem + '.png')
+        pred = None if pred_dir is None else osp.join(pred_dir, cls, stem +
+                                                      '.png')
         if not gts:
             missing.append(osp.join(data_root, cls, 'masks', stem + '.*'))
-        if not osp.isfile(pred):
+        if pred is not None and not osp.isfile(pred):
             missing.append(pred)
-        if gts and osp.isfile(pred):
+        elif gts:
             pairs.append((cls, pred, gts[0]))
     if missing:
         shown = '\n  '.join(missing[:10])
@@ -70,11 +81,24 @@ def selected_pairs(pred_dir, data_root, split_file=None, classes=None):
             f'{len(missing)} of the {len(items)} selected images lack a '
             f'file:\n  {shown}{more}')
     for cls, pred, gt in pairs:
+        if pred is None:
+            continue
         pred_size, gt_size = open_image(pred).size, open_image(gt).size
         if pred_size != gt_size:
             raise ValueError(f'{pred}: size {pred_size} differs from its '
                              f'ground truth {gt} ({gt_size})')
     return pairs
+
+
+def baseline_mask(name, shape):
+    """A mask that looks at no image: every pixel, or the central
+    half-box."""
+    if name == 'whole-image':
+        return np.ones(shape, np.uint8)
+    h, w = shape
+    mask = np.zeros(shape, np.uint8)
+    mask[h // 4:h - h // 4, w // 4:w - w // 4] = 1
+    return mask
 
 
 def main(argv=None):
@@ -86,7 +110,11 @@ def main(argv=None):
         sys.exit(f'error: {err}')
     records = []
     for cls, pred, gt in pairs:
-        record = image_scores(read_binary_mask(pred), read_binary_mask(gt))
+        gt = read_binary_mask(gt)
+        pred = (
+            baseline_mask(args.baseline, gt.shape)
+            if pred is None else read_binary_mask(pred))
+        record = image_scores(pred, gt)
         record['class_name'] = cls
         records.append(record)
     print(format_table(summarise(records)))
