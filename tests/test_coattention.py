@@ -394,3 +394,18 @@ def test_loss_check_tool_reports_the_loss_of_reference_maps(tmp_path):
                          capture_output=True,
                          text=True)
     assert bad.returncode != 0 and 'need at least 2 images' in bad.stderr
+    paper = osp.join(
+        REPO_ROOT, 'configs', 'coattention',
+        'coattention_vgg16-fcn-r50_1xg5-600_voc-class-384x384.py')
+    bad = subprocess.run([
+        PYTHON, 'tools/analysis_tools/coattention_loss_check.py',
+        osp.join(root, 'Cat'), '--config', paper
+    ],
+                         cwd=REPO_ROOT,
+                         capture_output=True,
+                         text=True)
+    if not osp.exists(
+            osp.join(REPO_ROOT, 'checkpoints', 'resnet50_imagenet.pth')):
+        assert bad.returncode != 0
+        assert 'resnet50_imagenet.pth' in bad.stderr
+        assert 'does not exist' in bad.stderr

@@ -134,7 +134,14 @@ def main(argv=None):
     if cfg.model.get('type') != 'CoAttentionSegmentor':
         sys.exit(f'error: {args.config}: model type is '
                  f'{cfg.model.get("type")!r}, not CoAttentionSegmentor')
-    model = MODELS.build(cfg.model).eval()
+    init = cfg.model.extractor.get('init_cfg') or {}
+    checkpoint = init.get('checkpoint') if isinstance(init, dict) else None
+    if checkpoint and not osp.isfile(checkpoint):
+        sys.exit(f'error: {args.config}: the extractor checkpoint '
+                 f'{checkpoint!r} does not exist (model.extractor.init_cfg)')
+    model = MODELS.build(cfg.model)
+    model.extractor.init_weights()  # a Pretrained init_cfg loads here
+    model.eval()
     rows = loss_table(model, images, masks)
     table = [['map', 'mean d+', 'mean d-', 'loss']]
     table += [[name, f'{dp:.4f}', f'{dn:.4f}', f'{loss:.4f}']

@@ -41,10 +41,9 @@ class CoAttentionSegmentor(BaseSegmentor):
         backbone (dict): generator encoder.
         decode_head (dict): a one-class co-seg head (per-image decoding).
         extractor (dict): feature extractor f; its parameters are frozen
-            and it always runs in eval mode.
-        extractor_init (dict, optional): init_cfg loaded into f (e.g. a
-            ``Pretrained`` checkpoint you supply); EfficientNetLite loads its
-            ImageNet weights itself.
+            and it always runs in eval mode. Its own ``init_cfg`` loads
+            weights (e.g. a ``Pretrained`` checkpoint you supply);
+            EfficientNetLite loads its ImageNet weights itself.
         loss_coattention (dict): :class:`CoAttentionLoss`.
         loss_mask (dict): :class:`BootstrappedMaskLoss`.
         data_preprocessor (dict): :class:`CoSegDataPreProcessor`; its
