@@ -358,10 +358,19 @@ def test_exported_synthetic_scenes_form_a_valid_class_folder(tmp_path):
 
 def test_loss_check_tool_reports_the_loss_of_reference_maps(tmp_path):
     root = write_class_folder(str(tmp_path / 'data'), per_class=4)
-    out = run([
-        PYTHON, 'tools/analysis_tools/coattention_loss_check.py',
-        osp.join(root, 'Cat'), '--config', CONFIG, '--size', '64'
-    ])
+
+    def loss_check(folder, *options, config=CONFIG):
+        return subprocess.run([
+            PYTHON, 'tools/analysis_tools/coattention_loss_check.py',
+            osp.join(root, folder), '--config', config, *options
+        ],
+                              cwd=REPO_ROOT,
+                              capture_output=True,
+                              text=True)
+
+    proc = loss_check('Cat', '--size', '64')
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout
     rows = {
         line.split('|')[1].strip(): [float(v) for v in line.split('|')[2:5]]
         for line in out.splitlines()
@@ -380,32 +389,16 @@ def test_loss_check_tool_reports_the_loss_of_reference_maps(tmp_path):
     assert '4 images of' in out
     with open(osp.join(root, 'splits', 'two.txt'), 'w') as f:
         f.write('Cat/img_0001\nCat/img_0003\nDog/img_1000\n')
-    out = run([
-        PYTHON, 'tools/analysis_tools/coattention_loss_check.py',
-        osp.join(root, 'Cat'), '--config', CONFIG, '--size', '64',
-        '--split-file', 'splits/two.txt'
-    ])
-    assert '2 images of' in out
-    bad = subprocess.run([
-        PYTHON, 'tools/analysis_tools/coattention_loss_check.py',
-        osp.join(root, 'Nope'), '--config', CONFIG
-    ],
-                         cwd=REPO_ROOT,
-                         capture_output=True,
-                         text=True)
+    proc = loss_check('Cat', '--size', '64', '--split-file', 'splits/two.txt')
+    assert proc.returncode == 0 and '2 images of' in proc.stdout
+    bad = loss_check('Nope')
     assert bad.returncode != 0 and 'need at least 2 images' in bad.stderr
     paper = osp.join(
         REPO_ROOT, 'configs', 'coattention',
         'coattention_vgg16-fcn-r50_1xg5-600_voc-class-384x384.py')
-    bad = subprocess.run([
-        PYTHON, 'tools/analysis_tools/coattention_loss_check.py',
-        osp.join(root, 'Cat'), '--config', paper
-    ],
-                         cwd=REPO_ROOT,
-                         capture_output=True,
-                         text=True)
     if not osp.exists(
             osp.join(REPO_ROOT, 'checkpoints', 'resnet50_imagenet.pth')):
+        bad = loss_check('Cat', config=paper)
         assert bad.returncode != 0
         assert 'resnet50_imagenet.pth' in bad.stderr
         assert 'does not exist' in bad.stderr
