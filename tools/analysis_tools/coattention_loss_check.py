@@ -50,7 +50,7 @@ def parse_args(argv=None):
 
 
 def load_collection(class_dir, num_images, size, split_file=None):
-    """(N, 3, size, size) RGB float images and (N, 1, size, size) masks;
+    """(N, 3, size, size) BGR float images and (N, 1, size, size) masks;
     checks every file before reading pixels."""
     paths = sorted(glob.glob(osp.join(class_dir, 'images', '*')))
     if split_file:
@@ -76,7 +76,7 @@ def load_collection(class_dir, num_images, size, split_file=None):
         image = cv2.imread(image_path, cv2.IMREAD_COLOR)
         if image is None:
             raise ValueError(f'{image_path}: unreadable image')
-        images.append(cv2.resize(image[:, :, ::-1], (size, size)))
+        images.append(cv2.resize(image, (size, size)))
         mask = read_binary_mask(mask_path)
         masks.append(
             cv2.resize(mask, (size, size), interpolation=cv2.INTER_NEAREST))
@@ -105,6 +105,8 @@ def reference_maps(masks):
 def loss_table(model, images, masks):
     """Rows of (map name, mean d+, mean d-, loss)."""
     pre = model.data_preprocessor
+    if pre.channel_conversion:  # the order the config's models expect
+        images = images[:, [2, 1, 0]]
     normalised = (images - pre.mean.cpu()) / pre.std.cpu()
     rows = []
     for name, attention in reference_maps(masks).items():

@@ -19,9 +19,10 @@ import os.path as osp
 import sys
 
 import numpy as np
+from PIL import Image, UnidentifiedImageError
 
 from cosegtools.datasets.class_folder_dataset import read_split_file
-from cosegtools.datasets.mask_io import open_image, read_binary_mask
+from cosegtools.datasets.mask_io import read_binary_mask
 from cosegtools.evaluation.coseg_metric import (format_table, image_scores,
                                                 summarise)
 
@@ -41,6 +42,15 @@ def parse_args(argv=None):
         help='score only these <Class>/<stem> lines (relative to DATA_ROOT)')
     parser.add_argument('--classes', nargs='+', help='score only these')
     return parser.parse_args(argv)
+
+
+def image_size(path):
+    """(width, height) from an image file's header."""
+    try:
+        with Image.open(path) as image:
+            return image.size
+    except (UnidentifiedImageError, OSError) as err:
+        raise ValueError(f'{path}: unreadable image ({err})')
 
 
 def selected_pairs(pred_dir, data_root, split_file=None, classes=None):
@@ -83,7 +93,9 @@ def selected_pairs(pred_dir, data_root, split_file=None, classes=None):
     for cls, pred, gt in pairs:
         if pred is None:
             continue
-        pred_size, gt_size = open_image(pred).size, open_image(gt).size
+        # sizes from the file headers; the pixels are decoded once, when
+        # scored
+        pred_size, gt_size = image_size(pred), image_size(gt)
         if pred_size != gt_size:
             raise ValueError(f'{pred}: size {pred_size} differs from its '
                              f'ground truth {gt} ({gt_size})')
