@@ -66,3 +66,54 @@ def test_class_mean_image_mean_and_pooled_differ_as_defined():
     # pooled: intersections 1 + 4 + 1, unions 2 + 4 + 2
     assert result['pooled_J'] == pytest.approx(75.0, abs=0.01)
     assert metric.results == []
+
+
+def test_mixed_groups_report_negative_images_left_empty():
+    metric = CoSegMetric()
+    empty = [[0, 0], [0, 0]]
+    half = [[1, 1], [0, 0]]
+    groups = [
+        # positive pair: J 1 and J 1/2 -> class A mean 0.75
+        dict(
+            has_common=1,
+            image_samples=[
+                sample(half, half, 'A/1', 'A'),
+                sample(half, [[1, 0], [0, 0]], 'A/2', 'A')
+            ]),
+        # negative pair: A/1 left empty, B/1 not (one stray pixel counts)
+        dict(
+            has_common=0,
+            image_samples=[
+                sample(empty, empty, 'A/1', 'A'),
+                sample([[0, 0], [0, 1]], empty, 'B/1', 'B')
+            ]),
+        # negative pair, empty; B/1 again: scored once in its negative role
+        dict(
+            has_common=0,
+            image_samples=[
+                sample(empty, empty, 'C/1', 'C'),
+                sample(empty, empty, 'B/1', 'B')
+            ]),
+    ]
+    metric.process({}, groups)
+    result = metric.evaluate(size=4)
+    # negatives: A/1, B/1, C/1; two of three without any foreground pixel
+    assert result['neg_empty'] == pytest.approx(100 * 2 / 3, abs=0.01)
+    assert result['pos_mJ'] == pytest.approx(75.0, abs=0.01)
+    # A/1 counts twice (once per role): A = (1 + 1/2 + 1) / 3, B = 0, C = 1
+    assert result['mJ'] == pytest.approx(
+        100 * (2.5 / 3 + 0 + 1) / 3, abs=0.01)
+
+
+def test_positive_groups_only_report_no_negative_figures():
+    metric = CoSegMetric()
+    metric.process({}, [
+        dict(
+            has_common=1,
+            image_samples=[
+                sample([[1]], [[1]], 'A/1', 'A'),
+                sample([[0]], [[1]], 'A/2', 'A')
+            ])
+    ])
+    result = metric.evaluate(size=2)
+    assert 'neg_empty' not in result and 'pos_mJ' not in result

@@ -276,3 +276,37 @@ def test_score_masks_scores_saved_masks_and_checks_them_first(tmp_path):
                           text=True)
     assert proc.returncode != 0 and 'differs from its ground truth' in (
         proc.stderr)
+
+
+def test_score_masks_grabcut_box_baseline_finds_a_distinct_central_object(
+        tmp_path):
+    # a red object inside the centred 80% box on a grey noisy background
+    root = tmp_path / 'data'
+    rng = np.random.default_rng(0)
+    for cls in ('Cat', 'Dog'):
+        os.makedirs(root / cls / 'images')
+        os.makedirs(root / cls / 'masks')
+        for i in range(2):
+            img = rng.integers(90, 160, size=(60, 80, 3), dtype=np.uint8)
+            mask = np.zeros((60, 80), np.uint8)
+            mask[10:40, 12 + 5 * i:50] = 255
+            img[mask > 0] = (30, 30, 220)
+            cv2.imwrite(str(root / cls / 'images' / f'{i}.png'), img)
+            cv2.imwrite(str(root / cls / 'masks' / f'{i}.png'), mask)
+    tool = 'tools/analysis_tools/score_masks.py'
+    out = run([PYTHON, tool, str(root), '--baseline', 'grabcut-box'])
+    rows = {
+        line.split('|')[1].strip(): line.split('|')[3:5]
+        for line in out.splitlines() if line.startswith('|')
+    }
+    # the central half-box alone would score J below 60 here
+    assert float(rows['mean over classes'][1]) > 95
+    # an image that does not match its mask is named
+    cv2.imwrite(str(root / 'Dog' / 'images' / '1.png'),
+                np.zeros((10, 10, 3), np.uint8))
+    proc = subprocess.run(
+        [PYTHON, tool, str(root), '--baseline', 'grabcut-box'],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True)
+    assert proc.returncode != 0 and 'Dog/1: image (10, 10)' in proc.stderr

@@ -12,8 +12,16 @@ Definitions (see also the README, "Evaluation protocol"):
     - per-class figures average the images of a class; ``mP``/``mJ`` average
       the classes (the papers' PASCAL-VOC protocol); ``aP``/``aJ`` average all
       images; ``pooled_J`` sums intersections and unions over all images.
-Each image is scored once even if it appeared in several groups (the first
-prediction counts). Figures are percentages.
+Each image is scored once per role even if it appeared in several groups
+(the first prediction counts): once as a member of a group that shares an
+object and once as a member of a negative group. Figures are percentages.
+
+On groups that mix positives and negatives (e.g. a ``CoSegPairSampler`` with
+``neg_ratio=0.5`` as test sampler) the metric adds ``pos_mJ`` (``mJ`` over
+the images of positive groups only) and ``neg_empty``: the percentage of the
+images of negative groups predicted empty (no foreground pixel at all). A
+co-segmentation model must leave an image that shares nothing with its group
+empty; a saliency model segments it anyway.
 
 Models with a decision gate (CoSegNet) also say whether the images of a
 group share an object (``common_score`` on each image; the group's score is
@@ -122,7 +130,8 @@ class CoSegMetric(BaseMetric):
     """Precision / Jaccard of co-segmentation, one record per image.
 
     See the module docstring for the definitions. Results: ``mP``, ``mJ``
-    (class means), ``aP``, ``aJ`` (image means), ``pooled_J``.
+    (class means), ``aP``, ``aJ`` (image means), ``pooled_J``; with negative
+    groups also ``pos_mJ`` and ``neg_empty``.
 
     Args:
         ignore_index (int): ground-truth label not scored.
@@ -150,6 +159,7 @@ class CoSegMetric(BaseMetric):
                 gt = sample['gt_sem_seg']['data'].squeeze(0).cpu().numpy()
                 record = image_scores(pred, gt, self.ignore_index)
                 record.update(
+                    pred_fg=int((pred == 1).sum()),
                     img_path=sample['img_path'],
                     class_name=sample.get('class_name', 'all'),
                     has_common=group.get('has_common', 1))
@@ -197,14 +207,28 @@ class CoSegMetric(BaseMetric):
             if 'group_key' in record:
                 groups.setdefault(record['group_key'], record)
             else:
-                unique.setdefault(record['img_path'], record)
-        summary = summarise(list(unique.values()))
+                key = (record['img_path'], int(record['has_common']))
+                unique.setdefault(key, record)
+        records = list(unique.values())
+        summary = summarise(records)
         logger = MMLogger.get_current_instance()
         print_log('\n' + format_table(summary), logger=logger)
         metrics = {
             k: round(summary[k], 2)
             for k in ('mP', 'mJ', 'aP', 'aJ', 'pooled_J')
         }
+        negatives = [r for r in records if not r['has_common']]
+        if negatives:
+            positives = [r for r in records if r['has_common']]
+            if positives:
+                metrics['pos_mJ'] = round(summarise(positives)['mJ'], 2)
+            empty = sum(r.get('pred_fg', 0) == 0 for r in negatives)
+            metrics['neg_empty'] = round(100 * empty / len(negatives), 2)
+            print_log(
+                f'negative groups: {empty} of {len(negatives)} images '
+                f'predicted empty (neg_empty {metrics["neg_empty"]:.2f}); '
+                f'mJ over positive groups: {metrics.get("pos_mJ", "-")}',
+                logger=logger)
         if groups:
             decisions = decision_scores(list(groups.values()))
             print_log(

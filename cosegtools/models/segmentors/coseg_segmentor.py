@@ -107,7 +107,7 @@ class CoSegmentor(BaseSegmentor):
             raise ValueError('CoSegmentor expects inputs of shape '
                              f'(N, G, 3, H, W), got {tuple(inputs.shape)}')
         group_size = inputs.shape[1]
-        flat = inputs.flatten(0, 1)
+        flat = inputs.flatten(0, 1).contiguous(memory_format=torch.channels_last)
         samples = None
         if data_samples is not None:
             samples = []
