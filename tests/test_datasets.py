@@ -186,6 +186,32 @@ def test_split_file_naming_a_missing_image(class_folder_root):
         build_folder_dataset(class_folder_root, split_file='splits/bad.txt')
 
 
+def test_split_line_of_a_class_without_folder_is_an_error(class_folder_root):
+    split = osp.join(class_folder_root, 'splits', 'bad.txt')
+    with open(split, 'w') as f:
+        f.write('Cat/img_0000\nCat/img_0001\n\nDogs/img_1000\n')
+    with pytest.raises(FileNotFoundError,
+                       match="bad.txt:4: lists Dogs/img_1000 .* 'Dogs'"):
+        build_folder_dataset(class_folder_root, split_file='splits/bad.txt')
+    # a class left out with ``classes`` still drops its lines quietly
+    ds = build_folder_dataset(
+        class_folder_root,
+        split_file='splits/train.txt',
+        classes=['Cat'])
+    infos = [ds.get_data_info(i) for i in range(len(ds))]
+    assert {info['class_name'] for info in infos} == {'Cat'}
+
+
+def test_hidden_files_in_images_are_skipped(class_folder_root):
+    fork = osp.join(class_folder_root, 'Cat', 'images', '._img_0000.jpg')
+    with open(fork, 'wb') as f:
+        f.write(b'\x00\x05\x16\x07 resource fork')
+    ds = build_folder_dataset(class_folder_root)
+    paths = [ds.get_data_info(i)['img_path'] for i in range(len(ds))]
+    assert len(paths) == 6
+    assert not any(osp.basename(p).startswith('.') for p in paths)
+
+
 def test_grayscale_rgba_and_palette_images_become_3_channels(
         class_folder_root):
     cat = osp.join(class_folder_root, 'Cat')
@@ -299,3 +325,46 @@ def test_pack_pads_groups_of_different_sizes():
     assert first.gt_sem_seg.data[0, 4].tolist() == [255] * 6
     assert torch.equal(packed['inputs'][1, :, :, 3:],
                        torch.zeros(3, 5, 3, dtype=torch.uint8))
+
+
+def test_exif_orientation_is_applied_by_the_check_and_the_loader(tmp_path):
+    # a 40x60 (h x w) JPEG whose EXIF says: rotate 90 degrees to display;
+    # viewers (and OpenCV) show it 60 high and 40 wide
+    root = str(tmp_path / 'photos')
+    stored = np.zeros((40, 60, 3), np.uint8)
+    stored[:, :30] = 200  # left half bright as stored: top half displayed
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    for name in ('Cat', 'Dog'):
+        os.makedirs(osp.join(root, name, 'images'))
+        os.makedirs(osp.join(root, name, 'masks'))
+        for i in range(2):
+            Image.fromarray(stored).save(
+                osp.join(root, name, 'images', f'{i}.jpg'), exif=exif)
+            # the mask drawn on the displayed photo: its top half
+            mask = np.zeros((60, 40), np.uint8)
+            mask[:30] = 255
+            cv2.imwrite(osp.join(root, name, 'masks', f'{i}.png'), mask)
+    ds = DATASETS.build(
+        dict(
+            type='CoSegClassFolderDataset',
+            data_root=root,
+            pipeline=[
+                dict(
+                    type='TransformBroadcaster',
+                    transforms=[
+                        dict(type='LoadImageFromFile'),
+                        dict(type='LoadCoSegMask')
+                    ])
+            ]))
+    group = ds.pipeline(ds.get_group_info([0, 1]))
+    # the loader's image lines up with the mask: bright where the mask is
+    for img, mask in zip(group['img'], group['gt_seg_map']):
+        assert img.shape[:2] == mask.shape == (60, 40)
+        assert img[mask == 1].mean() > 150 and img[mask == 0].mean() < 50
+    # a mask drawn on the stored pixels does not fit the displayed photo
+    cv2.imwrite(
+        osp.join(root, 'Dog', 'masks', '1.png'), np.zeros((40, 60), np.uint8))
+    with pytest.raises(DatasetFileError, match=r'Dog/masks/1.png: mask size '
+                       r'60x40 differs from its image'):
+        build_folder_dataset(root)

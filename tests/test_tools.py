@@ -310,3 +310,21 @@ def test_score_masks_grabcut_box_baseline_finds_a_distinct_central_object(
         capture_output=True,
         text=True)
     assert proc.returncode != 0 and 'Dog/1: image (10, 10)' in proc.stderr
+
+
+def test_profile_train_step_prints_every_phase(tmp_path):
+    config = write_tiny_config(tmp_path)
+    out = run([
+        PYTHON, 'tools/analysis_tools/profile_train_step.py', config,
+        '--steps', '1', '--warmup', '0', '--top', '3'
+    ])
+    for phase in ('data loading (1 batch)', 'backbone forward',
+                  'head forward + loss', 'backward', 'optimizer step'):
+        assert f'| {phase} ' in out, phase
+    ms = [
+        float(line.split('|')[2]) for line in out.splitlines()
+        if line.startswith('| ') and line.split('|')[1].strip() in (
+            'backbone forward', 'backward', 'total')
+    ]
+    assert len(ms) == 3 and 0 < ms[0] < ms[2] and 0 < ms[1] < ms[2]
+    assert 'self ms / iteration' in out

@@ -1,8 +1,10 @@
 """Each supervised head of the toolbox trains from a config with
 tools/train.py and tests with every group inference strategy (tiny runs on
 the built-in synthetic data)."""
+import os
 import os.path as osp
 import re
+import subprocess
 
 import pytest
 from coseg_fixtures import REPO_ROOT, write_tiny_config
@@ -49,6 +51,25 @@ def test_head_trains_and_tests_with_group_strategies(head, tmp_path):
             f'model.test_cfg.group_inference.strategy={strategy}'
         ])
         assert 0 <= metric(log, 'mJ') <= 100
+    if head == 'dwxcorr':
+        check_other_models_checkpoint_is_refused(tmp_path, ckpt, work)
+
+
+def check_other_models_checkpoint_is_refused(tmp_path, ckpt, work):
+    """The DOCS tiny config with this head's checkpoint: tools/test.py and
+    --resume stop with the mismatch instead of running a partly random
+    model."""
+    os.makedirs(tmp_path / 'docs')
+    docs = write_tiny_config(tmp_path / 'docs', iters=2, ckpt=2)
+    for cmd in ([PYTHON, 'tools/test.py', docs, ckpt, '--work-dir', work],
+                [PYTHON, 'tools/train.py', docs, '--work-dir', work,
+                 '--resume']):
+        proc = subprocess.run(
+            cmd, cwd=REPO_ROOT, capture_output=True, text=True)
+        assert proc.returncode != 0, cmd
+        last = proc.stderr.strip().splitlines()[-1]
+        assert 'does not fit the model' in last and 'decode_head.' in last
+        assert 'Traceback' not in proc.stderr
 
 
 def test_cosegnet_reports_decisions_on_mixed_pairs(tmp_path):

@@ -6,12 +6,15 @@ Prints the per-class P/J table; ``--out`` writes the predicted masks and
 import argparse
 import os
 import os.path as osp
+import sys
 
 import cosegtools  # noqa: F401  (applies the stack work-arounds first)
 import torch.distributed as dist
+from cosegtools.engine import CheckpointError, load_checkpoint_strict
 from cosegtools.models.postprocessors import build_postprocessor
 from cosegtools.utils import load_run_config
 from mmengine.config import DictAction
+from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
 
@@ -62,6 +65,13 @@ def main():
         dict(type='CoSegOutputHook', out_dir=args.out, show_dir=args.show_dir)
     ]
     runner = Runner.from_cfg(cfg)
+    model = runner.model.module if is_model_wrapper(
+        runner.model) else runner.model
+    try:
+        # mmengine would only warn, and test a partly random model
+        load_checkpoint_strict(model, args.checkpoint)
+    except CheckpointError as err:
+        sys.exit(f'error: {err}')
     runner.test()
     # an undestroyed gloo group can abort the process at exit
     if dist.is_initialized():

@@ -2,13 +2,16 @@
 import argparse
 import logging
 import os
+import sys
 
 import cosegtools  # noqa: F401  (applies the stack work-arounds first)
 import torch.distributed as dist
+from cosegtools.engine import CheckpointError, load_checkpoint_strict
 from cosegtools.utils import load_run_config
 from mmengine.config import DictAction
 from mmengine.logging import print_log
-from mmengine.runner import Runner
+from mmengine.model import is_model_wrapper
+from mmengine.runner import Runner, find_latest_checkpoint
 
 
 def parse_args():
@@ -38,6 +41,20 @@ def parse_args():
     return args
 
 
+def check_resume_checkpoint(runner, cfg):
+    """Stops with one line if the checkpoint ``--resume`` would continue
+    from does not fit the model (mmengine would only warn)."""
+    path = cfg.get('load_from') or find_latest_checkpoint(runner.work_dir)
+    if path is None:
+        return  # nothing to resume: mmengine trains from the start
+    model = runner.model.module if is_model_wrapper(
+        runner.model) else runner.model
+    try:
+        load_checkpoint_strict(model, path)
+    except CheckpointError as err:
+        sys.exit(f'error: cannot resume: {err}')
+
+
 def main():
     args = parse_args()
     cfg = load_run_config(args.config, args.cfg_options, args.work_dir,
@@ -53,6 +70,8 @@ def main():
             cfg.optim_wrapper.loss_scale = 'dynamic'
     cfg.resume = args.resume
     runner = Runner.from_cfg(cfg)
+    if args.resume:
+        check_resume_checkpoint(runner, cfg)
     runner.train()
     # an undestroyed gloo group can abort the process at exit
     if dist.is_initialized():

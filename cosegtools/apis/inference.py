@@ -15,10 +15,10 @@ import torch
 from mmengine.config import Config
 from mmengine.dataset import Compose
 from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
 
-from cosegtools.datasets.class_folder_dataset import IMG_EXTENSIONS
+from cosegtools.datasets.class_folder_dataset import is_image_file
 from cosegtools.datasets.samplers import partition_class
+from cosegtools.engine.checkpoint import load_checkpoint_strict
 from cosegtools.models.segmentors.coseg_segmentor import foreground_probability
 from cosegtools.registry import MODELS
 from cosegtools.utils import register_all_modules
@@ -53,7 +53,7 @@ def init_model(config: Union[str, Config],
     if checkpoint is not None:
         if not osp.isfile(checkpoint):
             raise FileNotFoundError(f'checkpoint {checkpoint!r} not found')
-        load_checkpoint(model, checkpoint, map_location='cpu')
+        load_checkpoint_strict(model, checkpoint, map_location='cpu')
     model.cfg = config
     model.to(device)
     model.eval()
@@ -66,7 +66,7 @@ def list_images(folder: str) -> List[str]:
         raise FileNotFoundError(f'{folder!r} is not a directory')
     files = [
         osp.join(folder, f) for f in sorted(os.listdir(folder))
-        if osp.splitext(f)[1].lower() in IMG_EXTENSIONS
+        if is_image_file(f)
     ]
     if len(files) < 2:
         raise ValueError(f'{folder!r} holds {len(files)} image(s); '

@@ -9,6 +9,14 @@ from .mask_io import check_image_mask_pair
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff')
 
 
+def is_image_file(name: str) -> bool:
+    """Whether a file name is an image the datasets read: one of
+    :data:`IMG_EXTENSIONS`, and not hidden (macOS' ``._name.png`` resource
+    forks and other dot-files are skipped like non-image files)."""
+    return (osp.splitext(name)[1].lower() in IMG_EXTENSIONS
+            and not osp.basename(name).startswith('.'))
+
+
 def list_class_folder(data_root, img_dir='images', mask_dir='masks'):
     """Class names and, per class, the sorted image stems with their paths.
 
@@ -24,8 +32,8 @@ def list_class_folder(data_root, img_dir='images', mask_dir='masks'):
             continue
         entries = []
         for file in sorted(os.listdir(class_img_dir)):
-            stem, ext = osp.splitext(file)
-            if ext.lower() in IMG_EXTENSIONS:
+            stem = osp.splitext(file)[0]
+            if is_image_file(file):
                 entries.append((stem, osp.join(class_img_dir, file)))
         layout[name] = entries
     if not layout:
@@ -38,6 +46,11 @@ def list_class_folder(data_root, img_dir='images', mask_dir='masks'):
 
 def read_split_file(path):
     """Read ``<Class>/<stem>`` lines; returns a list of (class, stem)."""
+    return [(c, stem) for _, c, stem in read_split_lines(path)]
+
+
+def read_split_lines(path):
+    """(line number, class, stem) of each ``<Class>/<stem>`` line."""
     if not osp.isfile(path):
         raise FileNotFoundError(f'split file {path!r} does not exist')
     items = []
@@ -51,7 +64,7 @@ def read_split_file(path):
                 raise ValueError(
                     f'{path}:{line_no}: expected "<Class>/<stem>", got '
                     f'{line!r}')
-            items.append((parts[0], parts[1]))
+            items.append((line_no, parts[0], parts[1]))
     return items
 
 
@@ -96,6 +109,7 @@ class CoSegClassFolderDataset(BaseCoSegDataset):
         self.mask_suffix = mask_suffix
         self.validate = validate
         self._layout = list_class_folder(data_root, img_dir, mask_dir)
+        self._all_classes = set(self._layout)
         if classes is not None:
             unknown = sorted(set(classes) - set(self._layout))
             if unknown:
@@ -119,7 +133,12 @@ class CoSegClassFolderDataset(BaseCoSegDataset):
             for stem, path in entries
         }
         selected = []
-        for class_name, stem in read_split_file(split_path):
+        for line_no, class_name, stem in read_split_lines(split_path):
+            if class_name not in self._all_classes:
+                raise FileNotFoundError(
+                    f'{split_path}:{line_no}: lists {class_name}/{stem} but '
+                    f'{self.data_root} has no class folder {class_name!r} '
+                    f'(with an {self.img_dir}/ sub-folder)')
             if class_name not in self._layout:
                 continue  # class filtered out by ``classes``
             if (class_name, stem) not in index:

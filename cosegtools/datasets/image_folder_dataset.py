@@ -4,7 +4,7 @@ from typing import List
 
 from cosegtools.registry import DATASETS
 from .base_coseg_dataset import BaseCoSegDataset
-from .class_folder_dataset import IMG_EXTENSIONS
+from .class_folder_dataset import is_image_file
 from .mask_io import open_image
 
 
@@ -32,7 +32,7 @@ class CoSegImageFolderDataset(BaseCoSegDataset):
     def load_data_list(self) -> List[dict]:
         files = sorted(
             f for f in os.listdir(self.data_root)
-            if osp.splitext(f)[1].lower() in IMG_EXTENSIONS)
+            if is_image_file(f))
         if len(files) < 2:
             raise ValueError(f'{self.data_root!r} holds {len(files)} '
                              'image(s); co-segmentation needs at least 2')

@@ -1,6 +1,10 @@
 """Reading and checking image/mask files of class-folder datasets.
 
 Conventions (also in the README):
+    - files are read as photo viewers show them: an EXIF orientation tag
+      (phone photos) is applied, by the start-up check as by the training
+      loader (OpenCV applies it too), so a mask must line up with the
+      image as it is displayed, not as its pixels are stored;
     - images are decoded to 3-channel colour by the loader: grayscale is
       replicated, the alpha channel of RGBA/LA images is dropped, palette
       images are expanded to their colours;
@@ -11,7 +15,9 @@ Conventions (also in the README):
 import os.path as osp
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+EXIF_ORIENTATION = 0x0112
 
 
 class DatasetFileError(ValueError):
@@ -31,6 +37,8 @@ def open_image(path):
         image.load()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
         raise DatasetFileError(path, f'unreadable or corrupt image ({err})')
+    if image.getexif().get(EXIF_ORIENTATION, 1) != 1:
+        image = ImageOps.exif_transpose(image)
     return image
 
 

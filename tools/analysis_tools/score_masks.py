@@ -26,7 +26,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from cosegtools.datasets.class_folder_dataset import read_split_file
-from cosegtools.datasets.mask_io import read_binary_mask
+from cosegtools.datasets.mask_io import EXIF_ORIENTATION, read_binary_mask
 from cosegtools.evaluation.coseg_metric import (format_table, image_scores,
                                                 summarise)
 from cosegtools.models.postprocessors import GrabCutPostProcessor
@@ -50,10 +50,12 @@ def parse_args(argv=None):
 
 
 def image_size(path):
-    """(width, height) from an image file's header."""
+    """(width, height) from an image file's header, as displayed (an EXIF
+    rotation swaps them, as when the pixels are read)."""
     try:
         with Image.open(path) as image:
-            return image.size
+            rotated = image.getexif().get(EXIF_ORIENTATION, 1) in (5, 6, 7, 8)
+            return image.size[::-1] if rotated else image.size
     except (UnidentifiedImageError, OSError) as err:
         raise ValueError(f'{path}: unreadable image ({err})')
 
