@@ -103,3 +103,41 @@ def test_atomic_checkpoint_backend_replaces_whole_files(tmp_path):
     # no temporary files are left behind
     assert sorted(p.name
                   for p in (tmp_path / 'sub').iterdir()) == ['iter_1.pth']
+
+
+def test_atomic_backend_file_mode_and_stale_temporaries(tmp_path):
+    import os
+    import stat
+
+    from cosegtools.engine import atomic_backend
+    # a temporary file of a run killed while saving, from before this process
+    stale = tmp_path / '.tmp-abc123iter_10.pth'
+    stale.write_bytes(b'partial')
+    old = atomic_backend.PROCESS_START - 60
+    os.utime(stale, (old, old))
+    umask = os.umask(0o022)
+    try:
+        atomic_backend.atomic_write(b'data', tmp_path / 'iter_12.pth')
+    finally:
+        os.umask(umask)
+    assert not stale.exists()
+    mode = stat.S_IMODE((tmp_path / 'iter_12.pth').stat().st_mode)
+    assert mode == 0o644
+
+
+def test_atomic_backend_failed_write_names_the_file(tmp_path, monkeypatch):
+    import os
+
+    from cosegtools.engine import atomic_backend
+    target = tmp_path / 'iter_4.pth'
+    target.write_bytes(b'previous')
+
+    def full_disk(fd):
+        raise OSError(28, 'No space left on device')
+
+    monkeypatch.setattr(atomic_backend.os, 'fsync', full_disk)
+    with pytest.raises(OSError, match='could not write .*iter_4.pth .*No '
+                       'space left.*--resume'):
+        atomic_backend.atomic_write(b'new', target)
+    assert target.read_bytes() == b'previous'
+    assert os.listdir(tmp_path) == ['iter_4.pth']

@@ -115,3 +115,55 @@ def test_vgg_config_matches_the_published_docs_setting():
     corr = model.decode_head.mutual_correlation(
         torch.randn(2, 1024, 16, 16), 2)
     assert corr.shape[1] == 961
+
+
+def test_test_data_root_option_uses_any_class_folder(tmp_path):
+    import shutil
+
+    from cosegtools.utils import use_test_data_root
+    root = write_class_folder(str(tmp_path / 'icoseg'), per_class=3)
+    config = osp.join(REPO_ROOT, 'configs', 'docs',
+                      'docs_effnet-lite0_1xb8-1k_voc-pair-224x224.py')
+    init_default_scope('cosegtools')
+
+    def test_images(cfg):
+        ds = DATASETS.build(cfg.test_dataloader.dataset)
+        return sorted(
+            ds.get_data_info(i)['img_id'] for i in range(len(ds)))
+
+    # the dataset's own split file is used when it exists
+    with open(osp.join(root, 'splits', 'test.txt'), 'w') as f:
+        f.write('Cat/img_0000\nCat/img_0001\n')
+    cfg = Config.fromfile(config)
+    use_test_data_root(cfg, root)
+    assert test_images(cfg) == ['Cat/img_0000', 'Cat/img_0001']
+    # without split files: every image of every class
+    shutil.rmtree(osp.join(root, 'splits'))
+    cfg = Config.fromfile(config)
+    use_test_data_root(cfg, root)
+    assert len(test_images(cfg)) == 6
+    with pytest.raises(FileNotFoundError, match='--data-root'):
+        use_test_data_root(cfg, str(tmp_path / 'nowhere'))
+    synthetic = Config.fromfile(
+        osp.join(REPO_ROOT, 'configs', 'docs',
+                 'docs-s16_effnet-lite0_1xb8-600_synthetic-pair-128x128.py'))
+    with pytest.raises(ValueError, match='CoSegClassFolderDataset'):
+        use_test_data_root(synthetic, root)
+
+
+def test_misspelt_top_level_keys_are_found(tmp_path):
+    from cosegtools.utils.runner_setup import misspelt_keys
+    path = tmp_path / 'typo.py'
+    path.write_text(
+        f"_base_ = [{osp.join(REPO_ROOT, 'configs', 'docs', 'docs_effnet-lite0_1xb8-1k_voc-pair-224x224.py')!r}]\n"  # noqa: E501
+        "default_hook = dict(logger=dict(interval=1))\n"
+        "optim_wraper = dict()\n")
+    cfg = Config.fromfile(str(path))
+    assert sorted(misspelt_keys(cfg)) == [('default_hook', 'default_hooks'),
+                                          ('optim_wraper', 'optim_wrapper')]
+
+
+@pytest.mark.parametrize('path', CONFIGS)
+def test_shipped_configs_have_no_misspelt_keys(path):
+    from cosegtools.utils.runner_setup import misspelt_keys
+    assert misspelt_keys(Config.fromfile(path)) == []

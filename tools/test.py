@@ -12,7 +12,7 @@ import cosegtools  # noqa: F401  (applies the stack work-arounds first)
 import torch.distributed as dist
 from cosegtools.engine import CheckpointError, load_checkpoint_strict
 from cosegtools.models.postprocessors import build_postprocessor
-from cosegtools.utils import load_run_config
+from cosegtools.utils import load_run_config, use_test_data_root
 from mmengine.config import DictAction
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
@@ -23,6 +23,11 @@ def parse_args():
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='where to save the evaluation log')
+    parser.add_argument(
+        '--data-root',
+        help='test on this class-folder dataset (<Class>/images, '
+        '<Class>/masks) instead of the config\'s: its split file if it has '
+        'one, else every image')
     parser.add_argument('--out', help='directory to write predicted masks')
     parser.add_argument('--show-dir', help='directory to write overlays')
     parser.add_argument(
@@ -55,6 +60,11 @@ def main():
     cfg = load_run_config(args.config, args.cfg_options, args.work_dir,
                           args.launcher)
     cfg.load_from = args.checkpoint
+    if args.data_root:
+        try:
+            use_test_data_root(cfg, args.data_root)
+        except (OSError, ValueError) as err:
+            sys.exit(f'error: {err}')
     if args.postprocess:
         # fail now, not after the model is built, on a bad name or a missing
         # optional package

@@ -1,11 +1,40 @@
+import difflib
+import logging
 import os
 import os.path as osp
 import sys
 
 from mmengine.config import Config
+from mmengine.logging import print_log
 
 from cosegtools import compat
 from .setup_env import check_default_scope, register_all_modules
+
+
+# top-level keys mmengine 0.10's Runner.from_cfg reads, and the project's own
+RUNNER_KEYS = ('model', 'work_dir', 'train_dataloader', 'val_dataloader',
+               'test_dataloader', 'train_cfg', 'val_cfg', 'test_cfg',
+               'auto_scale_lr', 'optim_wrapper', 'param_scheduler',
+               'val_evaluator', 'test_evaluator', 'default_hooks',
+               'custom_hooks', 'data_preprocessor', 'load_from', 'resume',
+               'launcher', 'env_cfg', 'log_processor', 'log_level',
+               'visualizer', 'default_scope', 'randomness',
+               'experiment_name', 'custom_imports')
+
+
+def misspelt_keys(cfg):
+    """(key, closest known key) for top-level keys that the Runner does not
+    read but that look like one it does (``default_hook``). Other unknown
+    keys are the usual variables of mmseg-style configs (``crop_size``,
+    ``train_pipeline``) and are left alone."""
+    found = []
+    for key in cfg.keys():
+        if key in RUNNER_KEYS:
+            continue
+        close = difflib.get_close_matches(key, RUNNER_KEYS, n=1, cutoff=0.8)
+        if close:
+            found.append((key, close[0]))
+    return found
 
 
 def load_run_config(config_path,
@@ -30,6 +59,12 @@ def load_run_config(config_path,
     if cfg_options is not None:
         cfg.merge_from_dict(cfg_options)
     check_default_scope(cfg)
+    for key, known in misspelt_keys(cfg):
+        print_log(
+            f'{config_path}: top-level key {key!r} is not read by the '
+            f'Runner and has no effect; did you mean {known!r}?',
+            logger='current',
+            level=logging.WARNING)
     cfg.launcher = launcher
     if work_dir is not None:
         cfg.work_dir = work_dir
@@ -39,3 +74,24 @@ def load_run_config(config_path,
     if launcher != 'none' and compat.init_cpu_distributed():
         compat.cpu_distributed_cfg(cfg)
     return cfg
+
+
+def use_test_data_root(cfg, data_root):
+    """Points the config's test set at another class-folder dataset
+    (``tools/test.py --data-root``): iCoseg-, MSRC-, Internet- or
+    CoSal2015-style folders converted to ``<Class>/images`` +
+    ``<Class>/masks``. The config's split file is kept when ``data_root``
+    has one; otherwise every image of every class is tested."""
+    if not osp.isdir(data_root):
+        raise FileNotFoundError(f'--data-root {data_root!r} is not a '
+                                'directory')
+    dataset = cfg.test_dataloader.dataset
+    if dataset.get('type') != 'CoSegClassFolderDataset':
+        raise ValueError(
+            f'--data-root needs a config whose test set is a '
+            f'CoSegClassFolderDataset; this one is {dataset.get("type")!r}')
+    dataset.data_root = data_root
+    split = dataset.get('split_file')
+    if split and not osp.isfile(
+            split if osp.isabs(split) else osp.join(data_root, split)):
+        dataset.split_file = None
