@@ -117,3 +117,55 @@ def test_positive_groups_only_report_no_negative_figures():
     ])
     result = metric.evaluate(size=2)
     assert 'neg_empty' not in result and 'pos_mJ' not in result
+
+
+def logit_sample(prob, gt, path, cls):
+    """An image sample with two-class logits whose softmax is ``prob``."""
+    prob = torch.tensor(prob, dtype=torch.float32)
+    logits = torch.stack([torch.zeros_like(prob), torch.logit(prob)])
+    s = sample((prob > 0.5).long().tolist(), gt, path, cls)
+    s['seg_logits'] = dict(data=logits)
+    return s
+
+
+def test_sod_measures_by_hand():
+    pytest.importorskip('py_sod_metrics')
+    gt = np.zeros((8, 8), int)
+    gt[:, :4] = 1
+    metric = CoSegMetric(sod_metrics=True)
+    perfect = np.where(gt == 1, 0.999, 0.001)
+    flat = np.full((8, 8), 0.2)  # 0.2 * 255 = 51 exactly
+    metric.process({}, [
+        dict(
+            has_common=1,
+            image_samples=[
+                logit_sample(perfect, gt, 'A/1', 'A'),
+            ]),
+    ])
+    result = metric.evaluate(size=1)
+    assert result['S-measure'] == pytest.approx(1.0, abs=1e-3)
+    assert result['maxF'] == pytest.approx(1.0, abs=1e-3)
+    # (pysodmetrics' E-measure curve can pass 1 by a little on tiny maps)
+    assert result['maxE'] > 0.99
+    assert result['MAE'] == pytest.approx(0.0, abs=1e-2)
+    metric.process({}, [
+        dict(
+            has_common=1,
+            image_samples=[logit_sample(flat, gt, 'A/2', 'A')])
+    ])
+    result = metric.evaluate(size=1)
+    # |0.2 - 1| on half the pixels, |0.2 - 0| on the other half
+    assert result['MAE'] == pytest.approx(0.5, abs=1e-4)
+    # a map with no contrast is worse than the perfect one on every measure
+    assert result['S-measure'] < 0.6 and result['maxF'] < 0.9
+
+
+def test_sod_measures_need_probabilities():
+    pytest.importorskip('py_sod_metrics')
+    metric = CoSegMetric(sod_metrics=True)
+    with pytest.raises(KeyError, match='seg_logits'):
+        metric.process({}, [
+            dict(
+                has_common=1,
+                image_samples=[sample([[1]], [[1]], 'A/1', 'A')])
+        ])

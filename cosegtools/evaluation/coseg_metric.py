@@ -30,6 +30,7 @@ their mean). On groups that mix positives and negatives (e.g. a
 adds ``decision_acc``, ``decision_precision`` and ``decision_recall``
 (positive = "shares an object"), each distinct group counted once.
 """
+import warnings
 from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence
 
@@ -90,6 +91,53 @@ def summarise(records: List[dict]) -> dict:
         num_images=len(records))
 
 
+def sod_image_scores(prob: np.ndarray, gt: np.ndarray) -> dict:
+    """pysodmetrics' per-image measures of a foreground probability map
+    ``prob`` (H, W) in [0, 1] against a {0, 1} ground truth (pixels marked
+    ``ignore_index`` must be removed by the caller)."""
+    import py_sod_metrics as sod
+    pred = np.clip(np.round(prob * 255), 0, 255).astype(np.uint8)
+    mask = (gt > 0).astype(np.uint8) * 255
+    with warnings.catch_warnings():
+        # Fmeasure (the CoSOD papers' definition) warns that FmeasureV2 will
+        # replace it
+        warnings.simplefilter('ignore', UserWarning)
+        measures = dict(
+            fm=sod.Fmeasure(), em=sod.Emeasure(), sm=sod.Smeasure(),
+            mae=sod.MAE())
+    for measure in measures.values():
+        measure.step(pred, mask)
+    return dict(
+        sod_fm=measures['fm'].get_results()['fm']['curve'].astype(np.float32),
+        sod_em=measures['em'].get_results()['em']['curve'].astype(np.float32),
+        sod_sm=float(measures['sm'].get_results()['sm']),
+        sod_mae=float(measures['mae'].get_results()['mae']))
+
+
+def sod_summary(records: List[dict]) -> dict:
+    """Dataset figures from per-image :func:`sod_image_scores`: the curves
+    are averaged over images, then their maximum and mean taken."""
+    fm = np.mean([r['sod_fm'] for r in records], axis=0)
+    em = np.mean([r['sod_em'] for r in records], axis=0)
+    return {
+        'S-measure': float(np.mean([r['sod_sm'] for r in records])),
+        'maxF': float(fm.max()),
+        'meanF': float(fm.mean()),
+        'maxE': float(em.max()),
+        'meanE': float(em.mean()),
+        'MAE': float(np.mean([r['sod_mae'] for r in records])),
+    }
+
+
+def foreground_of_logits(logits: np.ndarray) -> np.ndarray:
+    """(H, W) foreground probability from stored ``seg_logits`` (K, H, W):
+    softmax for two classes; a one-class model stores the probability."""
+    if logits.shape[0] == 1:
+        return logits[0]
+    shifted = np.exp(logits - logits.max(0, keepdims=True))
+    return shifted[1] / shifted.sum(0)
+
+
 def decision_scores(groups: List[dict]) -> dict:
     """Accuracy, precision and recall (percent) of group decisions;
     precision is 100 when nothing is predicted positive, recall 100 when
@@ -137,6 +185,8 @@ class CoSegMetric(BaseMetric):
         ignore_index (int): ground-truth label not scored.
         decision_threshold (float): a group is judged to share an object
             when its mean ``common_score`` reaches it.
+        sod_metrics (bool): add the co-salient object detection measures
+            (needs the optional ``pysodmetrics``; see the module docstring).
         collect_device (str): 'cpu' or 'gpu'.
         prefix (str, optional): prefix of the result keys.
     """
@@ -145,11 +195,21 @@ class CoSegMetric(BaseMetric):
     def __init__(self,
                  ignore_index: int = 255,
                  decision_threshold: float = 0.5,
+                 sod_metrics: bool = False,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None):
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.ignore_index = ignore_index
         self.decision_threshold = decision_threshold
+        self.sod_metrics = sod_metrics
+        if sod_metrics:
+            try:
+                import py_sod_metrics  # noqa: F401
+            except ImportError as err:
+                raise ImportError(
+                    'CoSegMetric(sod_metrics=True) needs the optional '
+                    'package pysodmetrics: bash tools/install.sh --optional '
+                    f'({err})') from None
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         """Score every image of every group (as dicts, from the Evaluator)."""
@@ -158,6 +218,8 @@ class CoSegMetric(BaseMetric):
                 pred = sample['pred_sem_seg']['data'].squeeze(0).cpu().numpy()
                 gt = sample['gt_sem_seg']['data'].squeeze(0).cpu().numpy()
                 record = image_scores(pred, gt, self.ignore_index)
+                if self.sod_metrics:
+                    record.update(self.sod_scores(sample, gt))
                 record.update(
                     pred_fg=int((pred == 1).sum()),
                     img_path=sample['img_path'],
@@ -176,6 +238,17 @@ class CoSegMetric(BaseMetric):
                         has_common=int(group.get('has_common', 1)),
                         predicted=int(
                             np.mean(scores) >= self.decision_threshold)))
+
+    def sod_scores(self, sample: dict, gt: np.ndarray) -> dict:
+        if 'seg_logits' not in sample:
+            raise KeyError('sod_metrics needs the predicted probabilities '
+                           '(seg_logits) of each image sample')
+        prob = foreground_of_logits(
+            sample['seg_logits']['data'].float().cpu().numpy())
+        valid = gt != self.ignore_index
+        if not valid.all():  # scored pixels only, as a flat "image"
+            prob, gt = prob[valid][None], gt[valid][None]
+        return sod_image_scores(prob, gt)
 
     def evaluate(self, size: int) -> dict:
         """Collect the records of all ranks and score each image once.
@@ -217,6 +290,13 @@ class CoSegMetric(BaseMetric):
             k: round(summary[k], 2)
             for k in ('mP', 'mJ', 'aP', 'aJ', 'pooled_J')
         }
+        if self.sod_metrics:
+            sod = sod_summary(records)
+            print_log(
+                'co-salient object detection measures: ' + ', '.join(
+                    f'{k} {v:.4f}' for k, v in sod.items()),
+                logger=logger)
+            metrics.update({k: round(v, 4) for k, v in sod.items()})
         negatives = [r for r in records if not r['has_common']]
         if negatives:
             positives = [r for r in records if r['has_common']]
