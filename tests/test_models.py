@@ -342,3 +342,21 @@ def test_efficientnet_runs_only_the_blocks_it_needs():
         is not None
     assert model.blocks[-1].project[0].weight.grad is None
     assert not model.blocks[-1].project[0].weight.requires_grad
+
+
+def test_flip_test_averages_the_mirrored_groups_logits():
+    torch.manual_seed(0)
+    model = tiny_segmentor(in_channels=320).eval()
+    with torch.no_grad():  # random weights: a map that varies in space
+        for param in model.parameters():
+            param.normal_(0, 0.5)
+    flat = torch.randn(4, 3, 64, 96)  # two pairs
+    with torch.no_grad():
+        plain, _ = model.predict_flat(flat, 2)
+        mirrored, _ = model.predict_flat(flat.flip(-1), 2)
+        model.test_cfg = dict(flip=True)
+        both, _ = model.predict_flat(flat, 2)
+    expected = (plain + mirrored.flip(-1)) / 2
+    assert torch.allclose(both, expected, atol=1e-5)
+    # a model that is not mirror-symmetric: the average is a new prediction
+    assert not torch.allclose(both, plain, atol=1e-3)

@@ -69,6 +69,8 @@ class CoSegmentor(BaseSegmentor):
             :class:`GroupInference` strategy for the groups given at test
             time (e.g. whole classes): ``dict(strategy='all_tuples', k=2)``.
             Without it a group is fed to the head as it is.
+            ``test_cfg.flip`` (bool): average the logits of the groups and
+            of their left-right mirror images (test-time augmentation).
             ``test_cfg.postprocess`` (dict or short name, optional): a mask
             post-processor (:mod:`cosegtools.models.postprocessors`) applied
             to each image's foreground probability at its original size.
@@ -145,13 +147,27 @@ class CoSegmentor(BaseSegmentor):
         if self.group_inference is not None:
             return self.predict_by_strategy(inputs, data_samples)
         flat, group_size, samples = self.flatten(inputs, data_samples)
-        seg_logits, scores = self.decode_head.predict_with_scores(
-            self.extract_feat(flat), group_size, flat.shape[-2:],
-            self.test_cfg)
+        seg_logits, scores = self.predict_flat(flat, group_size)
         self.postprocess_result(seg_logits, samples)
         self.attach_scores(samples, scores)
         self.refine_masks(samples)
         return data_samples
+
+    def predict_flat(self, flat: Tensor, group_size: int):
+        """Logits (N*G, K, H, W) at the input size and the decision gate's
+        scores (or None) of flattened groups. With ``test_cfg.flip`` the
+        groups also run mirrored left to right (all images of a group
+        together, so their correspondences hold) and the logits of both
+        passes are averaged; the scores are the unflipped pass's."""
+        size = flat.shape[-2:]
+        seg_logits, scores = self.decode_head.predict_with_scores(
+            self.extract_feat(flat), group_size, size, self.test_cfg)
+        if (self.test_cfg or {}).get('flip', False):
+            mirrored, _ = self.decode_head.predict_with_scores(
+                self.extract_feat(flat.flip(-1)), group_size, size,
+                self.test_cfg)
+            seg_logits = (seg_logits + mirrored.flip(-1)) / 2
+        return seg_logits, scores
 
     def predict_by_strategy(self, inputs: Tensor, data_samples):
         """Each group through :attr:`group_inference`."""
