@@ -328,3 +328,31 @@ def test_profile_train_step_prints_every_phase(tmp_path):
     ]
     assert len(ms) == 3 and 0 < ms[0] < ms[2] and 0 < ms[1] < ms[2]
     assert 'self ms / iteration' in out
+
+
+def test_train_all_script_trains_tests_and_tabulates(tmp_path):
+    root = write_class_folder(str(tmp_path / 'data'), per_class=4)
+    out = str(tmp_path / 'all')
+    config = 'configs/docs/docs_effnet-lite0_1xb8-1k_voc-pair-224x224.py'
+    log = run([
+        'bash', 'tools/benchmarks/train_all.sh', root, '--iters', '2',
+        '--out', out, config
+    ],
+              env=dict(PYTHON=PYTHON, OMP_NUM_THREADS='1'))
+    with open(osp.join(out, 'results.md')) as f:
+        rows = [line.split('|')[1:-1] for line in f if line.startswith('|')]
+    assert len(rows) == 3  # header, rule, one config
+    name, iters, seconds, mp, mj = (c.strip() for c in rows[2][:5])
+    assert name == 'docs_effnet-lite0_1xb8-1k_voc-pair-224x224'
+    assert iters == '2' and int(seconds) > 0
+    assert 0 <= float(mj) <= 100 and 0 <= float(mp) <= 100
+    assert f'{name}: test mJ {mj}' in log
+    # bad input stops before any training
+    proc = subprocess.run(
+        ['bash', 'tools/benchmarks/train_all.sh', root, '--iters', 'x'],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHON=PYTHON))
+    assert proc.returncode == 2 and '--iters must be a positive' in (
+        proc.stderr)
