@@ -360,3 +360,14 @@ def test_flip_test_averages_the_mirrored_groups_logits():
     assert torch.allclose(both, expected, atol=1e-5)
     # a model that is not mirror-symmetric: the average is a new prediction
     assert not torch.allclose(both, plain, atol=1e-3)
+
+
+def test_channels_last_backbone_gives_the_same_logits():
+    torch.manual_seed(0)
+    model = tiny_segmentor(in_channels=320).eval()
+    inputs = torch.randn(1, 2, 3, 64, 64)
+    with torch.no_grad():
+        fast = model(inputs, mode='tensor')
+        model.channels_last = False
+        plain = model(inputs, mode='tensor')
+    assert torch.allclose(fast, plain, atol=1e-4)

@@ -74,6 +74,11 @@ class CoSegmentor(BaseSegmentor):
             ``test_cfg.postprocess`` (dict or short name, optional): a mask
             post-processor (:mod:`cosegtools.models.postprocessors`) applied
             to each image's foreground probability at its original size.
+        channels_last (bool): feed the backbone channels-last (NHWC)
+            images; convolutions then run in that layout, which on a 2-core
+            CPU made a DOCS training step about 30% faster (the profile in
+            configs/docs/README.md). The results are the same up to float
+            rounding.
     """
 
     def __init__(self,
@@ -83,9 +88,11 @@ class CoSegmentor(BaseSegmentor):
                  data_preprocessor: Optional[dict] = None,
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
+                 channels_last: bool = True,
                  init_cfg=None):
         super().__init__(
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.channels_last = channels_last
         self.backbone = MODELS.build(backbone)
         if neck is not None:
             self.neck = MODELS.build(neck)
@@ -109,7 +116,7 @@ class CoSegmentor(BaseSegmentor):
             raise ValueError('CoSegmentor expects inputs of shape '
                              f'(N, G, 3, H, W), got {tuple(inputs.shape)}')
         group_size = inputs.shape[1]
-        flat = inputs.flatten(0, 1).contiguous(memory_format=torch.channels_last)
+        flat = inputs.flatten(0, 1)
         samples = None
         if data_samples is not None:
             samples = []
@@ -123,6 +130,8 @@ class CoSegmentor(BaseSegmentor):
 
     def extract_feat(self, inputs: Tensor) -> List[Tensor]:
         """Features of (N*G, 3, H, W) images."""
+        if self.channels_last:
+            inputs = inputs.contiguous(memory_format=torch.channels_last)
         x = self.backbone(inputs)
         if self.with_neck:
             x = self.neck(x)
