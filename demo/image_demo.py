@@ -5,6 +5,7 @@
 """
 import argparse
 import os.path as osp
+import sys
 
 import mmcv
 
@@ -22,10 +23,13 @@ def main():
     parser.add_argument('--group-size', type=int, default=None)
     parser.add_argument('--device', default='cpu')
     args = parser.parse_args()
-    paths = list_images(args.images[0]) if len(args.images) == 1 and \
-        osp.isdir(args.images[0]) else args.images
-    model = init_model(args.config, args.checkpoint, device=args.device)
-    masks = cosegment(model, paths, group_size=args.group_size)
+    try:
+        paths = list_images(args.images[0]) if len(args.images) == 1 and \
+            osp.isdir(args.images[0]) else args.images
+        model = init_model(args.config, args.checkpoint, device=args.device)
+        masks = cosegment(model, paths, group_size=args.group_size)
+    except (OSError, ValueError) as err:  # bad files, checkpoint or config
+        sys.exit(f'error: {err}')
     for path, mask in zip(paths, masks):
         stem = osp.splitext(osp.basename(path))[0]
         mmcv.imwrite(mask * 255, osp.join(args.out_dir, 'masks',

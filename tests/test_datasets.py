@@ -368,3 +368,40 @@ def test_exif_orientation_is_applied_by_the_check_and_the_loader(tmp_path):
     with pytest.raises(DatasetFileError, match=r'Dog/masks/1.png: mask size '
                        r'60x40 differs from its image'):
         build_folder_dataset(root)
+
+
+def write_png_header(path, width, height):
+    """A PNG whose header claims width x height 8-bit gray pixels."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        body = kind + data
+        return (struct.pack('>I', len(data)) + body +
+                struct.pack('>I', zlib.crc32(body) & 0xffffffff))
+
+    ihdr = struct.pack('>IIBBBBB', width, height, 8, 0, 0, 0, 0)
+    with open(path, 'wb') as f:
+        f.write(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', ihdr) +
+                chunk(b'IDAT', zlib.compress(b'\x00' * 16)) +
+                chunk(b'IEND', b''))
+
+
+def test_decompression_bomb_header_is_named(tmp_path):
+    from cosegtools.datasets.mask_io import open_image
+    path = str(tmp_path / 'huge.png')
+    write_png_header(path, 14000, 14000)
+    with pytest.raises(DatasetFileError, match='huge.png: too many pixels'):
+        open_image(path)
+
+
+def test_inference_reader_names_empty_and_corrupt_files(tmp_path):
+    from cosegtools.apis.inference import _read
+    empty = tmp_path / 'empty.jpg'
+    empty.write_bytes(b'')
+    with pytest.raises(ValueError, match='empty.jpg: empty file'):
+        _read(str(empty), 0)
+    junk = tmp_path / 'junk.jpg'
+    junk.write_bytes(b'\xff\xd8 not really a jpeg' * 10)
+    with pytest.raises(ValueError, match='junk.jpg: unreadable'):
+        _read(str(junk), 0)

@@ -9,6 +9,7 @@ import os
 import os.path as osp
 from typing import List, Optional, Sequence, Union
 
+import cv2
 import mmcv
 import numpy as np
 import torch
@@ -95,7 +96,13 @@ def _read(image, index):
         return image, f'image_{index:04d}.png'
     if not osp.isfile(image):
         raise FileNotFoundError(f'image {image!r} not found')
-    array = mmcv.imread(image)
+    if osp.getsize(image) == 0:
+        raise ValueError(f'{image}: empty file, not an image')
+    try:
+        array = mmcv.imread(image)
+    except cv2.error as err:
+        raise ValueError(f'{image}: unreadable or corrupt image '
+                         f'({err.err})') from None
     if array is None:
         raise ValueError(f'{image}: unreadable or corrupt image')
     return array, image

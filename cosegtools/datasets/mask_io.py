@@ -35,6 +35,11 @@ def open_image(path):
     try:
         image = Image.open(path)
         image.load()
+    except Image.DecompressionBombError as err:
+        raise DatasetFileError(
+            path, f'too many pixels: {err} (the limit is Pillow\'s '
+            f'Image.MAX_IMAGE_PIXELS x 2 = {2 * Image.MAX_IMAGE_PIXELS}; '
+            'a corrupt header or an image to downscale first)')
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
         raise DatasetFileError(path, f'unreadable or corrupt image ({err})')
     if image.getexif().get(EXIF_ORIENTATION, 1) != 1:
