@@ -20,6 +20,7 @@ exist, so a user with full mmcv and CUDA gets the normal behaviour.
 :func:`apply_all` runs 1 and 2; ``import cosegtools`` calls it before the
 first mmseg import.
 """
+import datetime
 import importlib.machinery
 import importlib.util
 import os
@@ -138,12 +139,20 @@ def allow_mmengine_checkpoints():
     return True
 
 
-def init_cpu_distributed(backend='gloo'):
+# seconds a CPU (gloo) collective waits for the other ranks before failing;
+# PyTorch's default is 30 minutes. Set env_cfg.dist_cfg.timeout to change it
+# (mmengine reads the same key on GPUs).
+CPU_DIST_TIMEOUT = 300
+
+
+def init_cpu_distributed(backend='gloo', timeout=CPU_DIST_TIMEOUT):
     """Initialise the process group from torchrun's environment on CPU.
 
     mmengine's launcher would call ``torch.cuda.set_device``; once the group
     exists, the Runner skips its own set-up. Does nothing with CUDA present,
-    without torchrun's variables, or if a group already exists.
+    without torchrun's variables, or if a group already exists. A rank that
+    stops answering (frozen, killed) makes the others fail after
+    ``timeout`` seconds instead of hanging.
 
     Returns:
         bool: True if this call initialised the group.
@@ -155,7 +164,8 @@ def init_cpu_distributed(backend='gloo'):
         raise RuntimeError(
             'A distributed launcher was requested but RANK/WORLD_SIZE are not '
             'set: start the job with torchrun (see tools/dist_train.sh).')
-    dist.init_process_group(backend=backend)
+    dist.init_process_group(
+        backend=backend, timeout=datetime.timedelta(seconds=timeout))
     return True
 
 

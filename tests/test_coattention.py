@@ -16,7 +16,7 @@ from cosegtools.models import (BootstrappedMaskLoss, CoAttentionLoss,
                                refine_object_mask)
 
 CONFIG = osp.join(REPO_ROOT, 'configs', 'coattention',
-                  'coattention_effnet-lite0_1xg5-600_voc-class-224x224.py')
+                  'coattention_effnet-lite0_1xg5-200_voc-class-128x128.py')
 TINY = [
     '--cfg-options', 'train_cfg.max_iters=4',
     'custom_hooks.0.stage_one_iters=2', 'custom_hooks.0.update_interval=1'

@@ -141,3 +141,55 @@ def test_atomic_backend_failed_write_names_the_file(tmp_path, monkeypatch):
         atomic_backend.atomic_write(b'new', target)
     assert target.read_bytes() == b'previous'
     assert os.listdir(tmp_path) == ['iter_4.pth']
+
+
+RANK_SCRIPT = '''
+import os, sys, time
+import torch, torch.distributed as dist
+from cosegtools import compat
+compat.init_cpu_distributed(timeout=float(sys.argv[1]))
+if dist.get_rank() == 1:
+    time.sleep(60)  # a frozen rank
+start = time.time()
+try:
+    dist.all_reduce(torch.ones(1))
+except Exception as err:
+    print(f'failed after {time.time() - start:.0f} s: {type(err).__name__}')
+    sys.exit(3)
+'''
+
+
+def test_a_frozen_rank_ends_the_others_after_the_timeout(tmp_path):
+    import socket
+    import subprocess
+    import sys
+    import time
+    script = tmp_path / 'rank.py'
+    script.write_text(RANK_SCRIPT)
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+    procs = []
+    for rank in (0, 1):
+        env = dict(
+            __import__('os').environ,
+            RANK=str(rank),
+            LOCAL_RANK=str(rank),
+            WORLD_SIZE='2',
+            MASTER_ADDR='127.0.0.1',
+            MASTER_PORT=str(port),
+            OMP_NUM_THREADS='1')
+        procs.append(
+            subprocess.Popen([sys.executable, str(script), '3'],
+                             env=env,
+                             stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE,
+                             text=True))
+    start = time.time()
+    try:
+        out, err = procs[0].communicate(timeout=45)
+    finally:
+        procs[1].kill()
+    assert procs[0].returncode == 3, err[-2000:]
+    assert 'failed after' in out
+    assert time.time() - start < 45

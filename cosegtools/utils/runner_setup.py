@@ -71,7 +71,9 @@ def load_run_config(config_path,
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(config_path))[0])
-    if launcher != 'none' and compat.init_cpu_distributed():
+    timeout = cfg.get('env_cfg', {}).get('dist_cfg', {}).get(
+        'timeout', compat.CPU_DIST_TIMEOUT)
+    if launcher != 'none' and compat.init_cpu_distributed(timeout=timeout):
         compat.cpu_distributed_cfg(cfg)
     return cfg
 
