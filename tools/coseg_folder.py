@@ -11,7 +11,8 @@
         [--split-file splits/val.txt]
 
 The method fits the collection it segments (co-attention: Hsu et al., IJCAI
-2018): training reads no mask. Masks are written as 0/255 PNGs to
+2018), or relates its images without fitting anything (feature clustering,
+a config with ``train_cfg = None``); neither reads a mask. Masks are written as 0/255 PNGs to
 ``OUT/<post-processor>/<Class>/<stem>.png`` and overlays next to them in
 ``OUT/<post-processor>/<Class>/overlay/``.
 """
@@ -34,6 +35,7 @@ from cosegtools.engine.hooks.output_hook import overlay
 from cosegtools.evaluation.coseg_metric import (format_table, image_scores,
                                                 summarise)
 from cosegtools.models.postprocessors import build_postprocessor
+from cosegtools.registry import DATASETS, MODELS
 from cosegtools.utils import load_run_config
 
 
@@ -96,7 +98,19 @@ def fit(cfg, dataset: dict):
     return model, runner.train_dataloader.dataset, seconds
 
 
+def build_training_free(cfg, dataset: dict):
+    """A method that fits nothing (``train_cfg = None``, e.g.
+    ``FeatureClusterCoSegmentor``): the model and the built dataset."""
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    model.eval()
+    return model, DATASETS.build(dataset), {}
+
+
 def probabilities(model, paths, group_size):
+    if hasattr(model, 'collection_probabilities'):
+        # methods that relate the whole collection at once
+        return model.collection_probabilities([mmcv.imread(p) for p in paths])
     probs = []
     bar = ProgressBar(len(paths))
     for start in range(0, len(paths), group_size):
@@ -123,7 +137,10 @@ def write(out, name, post, path, mask):
 def segment_collection(cfg, dataset, name, args, posts):
     """Fit, predict and post-process one collection; returns the image
     paths, per post-processor the masks, and the seconds spent per phase."""
-    model, built, seconds = fit(cfg, dataset)
+    if cfg.get('train_cfg') is None:
+        model, built, seconds = build_training_free(cfg, dataset)
+    else:
+        model, built, seconds = fit(cfg, dataset)
     paths = [built.get_data_info(i)['img_path'] for i in range(len(built))]
     print_log(f'{name}: predicting {len(paths)} images', logger='current')
     start = time.perf_counter()
@@ -162,7 +179,8 @@ def main():
     posts = {name: build_postprocessor(name) for name in args.postprocess}
     cfg = load_run_config(args.config, args.cfg_options, args.work_dir)
     cfg.resume = args.resume
-    pipeline = cfg.train_dataloader.dataset.pipeline
+    pipeline = (cfg.train_dataloader.dataset.pipeline
+                if cfg.get('train_dataloader') else [])
     if not args.batch:
         name = osp.basename(osp.normpath(args.path))
         dataset = dict(
@@ -205,8 +223,9 @@ def main():
     for class_name in classes:
         class_cfg = copy.deepcopy(cfg)
         class_cfg.work_dir = osp.join(work_root, class_name)
-        sampler = class_cfg.train_dataloader.sampler
-        if sizes[class_name] < sampler.get('group_size', 2):
+        sampler = (class_cfg.train_dataloader.sampler
+                   if cfg.get('train_dataloader') else {})
+        if sampler and sizes[class_name] < sampler.get('group_size', 2):
             print_log(
                 f'{class_name}: {sizes[class_name]} images, fewer than the '
                 f'group size {sampler.group_size}: groups of '

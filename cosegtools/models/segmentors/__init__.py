@@ -1,8 +1,9 @@
 from .coattention_segmentor import CoAttentionSegmentor
 from .coseg_segmentor import CoSegmentor
+from .feature_cluster import FeatureClusterCoSegmentor
 from .group_inference import STRATEGIES, GroupInference, make_tuples
 
 __all__ = [
-    'CoAttentionSegmentor', 'CoSegmentor', 'GroupInference', 'STRATEGIES',
-    'make_tuples'
+    'CoAttentionSegmentor', 'CoSegmentor', 'FeatureClusterCoSegmentor',
+    'GroupInference', 'STRATEGIES', 'make_tuples'
 ]

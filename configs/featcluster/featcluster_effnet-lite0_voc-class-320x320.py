@@ -1,0 +1,24 @@
+# Training-free co-segmentation by jointly clustering ImageNet
+# EfficientNet-Lite0 features of a collection (stride 16 + 32, at 320x320:
+# a 20x20 grid per image); foreground = the clusters common to most images
+# that avoid the image border. Run with tools/coseg_folder.py (no fitting:
+# seconds per collection).
+default_scope = 'cosegtools'
+model = dict(
+    type='FeatureClusterCoSegmentor',
+    backbone=dict(
+        type='EfficientNetLite',
+        arch='lite0',
+        pretrained=True,
+        out_indices=(3, 4)),
+    in_index=(0, 1),
+    img_scale=(320, 320),
+    num_clusters=8,
+    min_share=0.02,
+    min_images=0.5,
+    max_border_ratio=0.8)
+# the folder tool builds its collections from these (no training)
+train_cfg = None
+train_pipeline = []
+work_dir = None
+log_level = 'INFO'
