@@ -102,3 +102,23 @@ def test_folder_tool_runs_the_training_free_method(tmp_path):
     # objects cover at most 32 x 36 of 64 x 80 pixels: predicting the whole
     # image would score J 22.5 at best
     assert float(row.split('|')[4]) > 30
+
+
+def test_tuning_tool_scores_every_combination(tmp_path, capsys):
+    import sys
+    sys.path.insert(0, osp.join(REPO_ROOT, 'tools', 'analysis_tools'))
+    from tune_featcluster import main
+
+    from coseg_fixtures import write_class_folder
+    root = write_class_folder(str(tmp_path / 'data'), per_class=3)
+    main([
+        root, '--config', CONFIG, '--split-file', 'splits/val.txt',
+        '--num-clusters', '2', '3', '--min-images', '0.5', '--cfg-options',
+        'model.img_scale=(64,64)', 'model.backbone.pretrained=False'
+    ])
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.startswith('| ')]
+    assert len(rows) == 3  # header + one per combination
+    assert rows[1].split('|')[1].strip() == '2'
+    assert rows[2].split('|')[1].strip() == '3'
+    assert all(0 <= float(r.split('|')[5]) <= 100 for r in rows[1:])

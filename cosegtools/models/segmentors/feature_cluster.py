@@ -142,14 +142,22 @@ class FeatureClusterCoSegmentor(BaseModule):
                              f'{len(images)}')
         self.eval()
         descriptors = [self.describe(image) for image in images]
+        return self.probabilities_of(descriptors,
+                                     [image.shape[:2] for image in images])
+
+    def probabilities_of(self, descriptors: List[torch.Tensor],
+                         shapes: List[tuple]) -> List[np.ndarray]:
+        """:meth:`collection_probabilities` from the images' descriptors
+        (:meth:`describe`) and their (H, W); the features of a collection can
+        then be computed once for several settings."""
         labels = self.cluster(descriptors)
         chosen = self.foreground_clusters(labels)
         probs = []
-        for image, lab in zip(images, labels):
+        for shape, lab in zip(shapes, labels):
             cells = torch.from_numpy(np.isin(lab, chosen).astype(np.float32))
             prob = F.interpolate(
                 cells[None, None],
-                size=image.shape[:2],
+                size=tuple(shape),
                 mode='bilinear',
                 align_corners=False)[0, 0]
             probs.append(prob.clamp(0, 1).numpy())
