@@ -1,7 +1,8 @@
 # Training-free co-segmentation by jointly clustering ImageNet
 # EfficientNet-Lite0 features of a collection (stride 16 + 32, at 320x320:
 # a 20x20 grid per image); foreground = the clusters common to most images
-# that avoid the image border. Run with tools/coseg_folder.py (no fitting:
+# that avoid the image border (k, the border and the share thresholds chosen
+# on the val split: configs/featcluster/README.md). Run with tools/coseg_folder.py (no fitting:
 # seconds per collection).
 default_scope = 'cosegtools'
 model = dict(
@@ -13,9 +14,9 @@ model = dict(
         out_indices=(3, 4)),
     in_index=(0, 1),
     img_scale=(320, 320),
-    num_clusters=8,
+    num_clusters=6,
     min_share=0.02,
-    min_images=0.5,
+    min_images=0.3,
     max_border_ratio=0.8)
 # the folder tool builds its collections from these (no training)
 train_cfg = None
