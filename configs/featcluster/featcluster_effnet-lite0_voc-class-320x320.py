@@ -2,8 +2,8 @@
 # EfficientNet-Lite0 features of a collection (stride 16 + 32, at 320x320:
 # a 20x20 grid per image); foreground = the clusters common to most images
 # that avoid the image border (k, the border and the share thresholds chosen
-# on the val split: configs/featcluster/README.md). Run with tools/coseg_folder.py (no fitting:
-# seconds per collection).
+# on the val split: configs/featcluster/README.md). Run with
+# tools/coseg_folder.py (no fitting: seconds per collection).
 default_scope = 'cosegtools'
 model = dict(
     type='FeatureClusterCoSegmentor',
