@@ -33,6 +33,11 @@ def check_config(path, data_root):
     assert cfg.default_scope == 'cosegtools', path
     init_default_scope(cfg.default_scope)
     model = MODELS.build(cfg.model)
+    if 'train_cfg' in cfg and cfg.train_cfg is None:
+        # a training-free method (tools/coseg_folder.py): no loaders, the
+        # model relates a whole collection
+        assert hasattr(model, 'collection_probabilities'), path
+        return cfg, model
     for split in ('train', 'val', 'test'):
         loader = cfg.get(f'{split}_dataloader')
         if loader is None:  # e.g. no val set for unsupervised methods
