@@ -129,15 +129,6 @@ def sod_summary(records: List[dict]) -> dict:
     }
 
 
-def foreground_of_logits(logits: np.ndarray) -> np.ndarray:
-    """(H, W) foreground probability from stored ``seg_logits`` (K, H, W):
-    softmax for two classes; a one-class model stores the probability."""
-    if logits.shape[0] == 1:
-        return logits[0]
-    shifted = np.exp(logits - logits.max(0, keepdims=True))
-    return shifted[1] / shifted.sum(0)
-
-
 def decision_scores(groups: List[dict]) -> dict:
     """Accuracy, precision and recall (percent) of group decisions;
     precision is 100 when nothing is predicted positive, recall 100 when
@@ -243,8 +234,12 @@ class CoSegMetric(BaseMetric):
         if 'seg_logits' not in sample:
             raise KeyError('sod_metrics needs the predicted probabilities '
                            '(seg_logits) of each image sample')
+        # the segmentor's own definition; imported here so that importing
+        # the metric does not load the models package
+        from cosegtools.models.segmentors.coseg_segmentor import \
+            foreground_of_logits
         prob = foreground_of_logits(
-            sample['seg_logits']['data'].float().cpu().numpy())
+            sample['seg_logits']['data'].float()).cpu().numpy()
         valid = gt != self.ignore_index
         if not valid.all():  # scored pixels only, as a flat "image"
             prob, gt = prob[valid][None], gt[valid][None]

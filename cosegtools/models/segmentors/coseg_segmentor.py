@@ -18,7 +18,11 @@ def foreground_probability(sample) -> torch.Tensor:
     classes, but for a one-class model it has already applied the sigmoid:
     ``seg_logits`` then holds the probability itself.
     """
-    logits = sample.seg_logits.data
+    return foreground_of_logits(sample.seg_logits.data)
+
+
+def foreground_of_logits(logits: torch.Tensor) -> torch.Tensor:
+    """(H, W) foreground probability of stored ``seg_logits`` (K, H, W)."""
     return logits[0] if logits.shape[0] == 1 else logits.softmax(0)[1]
 
 
