@@ -4,7 +4,7 @@ from typing import List, Optional
 
 from cosegtools.registry import DATASETS
 from .base_coseg_dataset import BaseCoSegDataset
-from .mask_io import check_image_mask_pair
+from .mask_io import check_image_mask_pair, open_image
 
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff')
 
@@ -90,6 +90,10 @@ class CoSegClassFolderDataset(BaseCoSegDataset):
         mask_dir (str): mask sub-folder of each class.
         mask_suffix (str): mask file extension.
         validate (bool): check every image/mask file at start-up.
+        with_masks (bool): the images have masks. False for weakly
+            supervised and unsupervised training: no mask is looked for,
+            checked or read (``seg_map_path`` is None), so the masks need not
+            exist.
         **kwargs: passed to :class:`mmengine.dataset.BaseDataset`
             (``pipeline``, ``test_mode``, ``lazy_init``, ...).
     """
@@ -102,12 +106,14 @@ class CoSegClassFolderDataset(BaseCoSegDataset):
                  mask_dir: str = 'masks',
                  mask_suffix: str = '.png',
                  validate: bool = True,
+                 with_masks: bool = True,
                  **kwargs):
         self.split_file = split_file
         self.img_dir = img_dir
         self.mask_dir = mask_dir
         self.mask_suffix = mask_suffix
         self.validate = validate
+        self.with_masks = with_masks
         self._layout = list_class_folder(data_root, img_dir, mask_dir)
         self._all_classes = set(self._layout)
         if classes is not None:
@@ -153,10 +159,14 @@ class CoSegClassFolderDataset(BaseCoSegDataset):
         classes = list(self.metainfo['classes'])
         data_list = []
         for class_name, stem, img_path in self._selected():
-            mask_path = osp.join(self.data_root, class_name, self.mask_dir,
-                                 stem + self.mask_suffix)
-            if self.validate:
+            mask_path = None
+            if self.with_masks:
+                mask_path = osp.join(self.data_root, class_name,
+                                     self.mask_dir, stem + self.mask_suffix)
+            if self.validate and self.with_masks:
                 check_image_mask_pair(img_path, mask_path)
+            elif self.validate:
+                open_image(img_path)
             data_list.append(
                 dict(
                     img_path=img_path,

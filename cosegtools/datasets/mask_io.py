@@ -47,12 +47,14 @@ def open_image(path):
     return image
 
 
-def mask_to_binary(array, path):
+def mask_to_binary(array, path, nonzero_foreground=False):
     """Convert a decoded mask array to uint8 {0, 1}.
 
     Args:
         array (np.ndarray): (H, W) or (H, W, C) mask values.
         path (str): file name used in error messages.
+        nonzero_foreground (bool): accept any values, non-zero being
+            foreground; otherwise they must be 0/255 or 0/1.
     """
     if array.ndim == 3:
         colour = array[..., :3]
@@ -61,6 +63,8 @@ def mask_to_binary(array, path):
                 path, 'mask is a colour image whose channels differ; '
                 'expected a single-channel 0/255 (or 0/1) mask')
         array = colour[..., 0]
+    if nonzero_foreground:
+        return (array > 0).astype(np.uint8)
     values = np.unique(array)
     if not (set(values.tolist()) <= {0, 255}
             or set(values.tolist()) <= {0, 1}):
@@ -71,12 +75,13 @@ def mask_to_binary(array, path):
     return (array > 0).astype(np.uint8)
 
 
-def read_binary_mask(path):
-    """Read a mask file as a uint8 (H, W) array with values {0, 1}."""
+def read_binary_mask(path, nonzero_foreground=False):
+    """Read a mask file as a uint8 (H, W) array with values {0, 1}
+    (palette masks by their indices); see :func:`mask_to_binary`."""
     mask = open_image(path)
     if mask.mode == '1':
         mask = mask.convert('L')
-    return mask_to_binary(np.asarray(mask), path)
+    return mask_to_binary(np.asarray(mask), path, nonzero_foreground)
 
 
 def check_image_mask_pair(img_path, mask_path):

@@ -14,13 +14,27 @@ class LoadCoSegMask(BaseTransform):
     In a group without a common object (``has_common == 0``) the target is
     empty, whatever the image's own mask says.
 
+    Args:
+        nonzero_foreground (bool): any non-zero value is foreground (the TSS
+            kit's rule: its masks carry a few stray grey values); by default
+            masks must be 0/255 or 0/1.
+
     Required keys: ``seg_map_path``, ``has_common``.
     Added keys: ``gt_seg_map`` (H, W) uint8; ``'gt_seg_map'`` in
     ``seg_fields``.
     """
 
+    def __init__(self, nonzero_foreground: bool = False):
+        self.nonzero_foreground = nonzero_foreground
+
     def transform(self, results: dict) -> dict:
-        mask = read_binary_mask(results['seg_map_path'])
+        path = results.get('seg_map_path')
+        if path is None:
+            raise ValueError(
+                f"{results.get('img_path')}: LoadCoSegMask needs a mask, but "
+                'the dataset has none (with_masks=False); remove '
+                'LoadCoSegMask from this pipeline')
+        mask = read_binary_mask(path, self.nonzero_foreground)
         if not results.get('has_common', 1):
             mask = np.zeros_like(mask)
         results['gt_seg_map'] = mask

@@ -4,8 +4,9 @@ from .cosegnet_head import CoSegNetHead
 from .cycleseg_head import CycleRefinement, CycleSegHead
 from .docs_head import DOCSHead
 from .dwxcorr_head import DepthwiseXCorrHead
+from .macosnet_head import MaCoSNetHead
 
 __all__ = [
     'AttentionMapHead', 'BaseCoSegHead', 'CoSegNetHead', 'CycleRefinement',
-    'CycleSegHead', 'DOCSHead', 'DepthwiseXCorrHead'
+    'CycleSegHead', 'DOCSHead', 'DepthwiseXCorrHead', 'MaCoSNetHead'
 ]

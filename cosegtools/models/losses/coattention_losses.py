@@ -1,5 +1,7 @@
 """Losses of unsupervised co-attention co-segmentation (Hsu et al., IJCAI
 2018)."""
+from typing import Optional
+
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
@@ -22,20 +24,32 @@ class CoAttentionLoss(nn.Module):
     - p = exp(-d+) / (exp(-d+) + exp(-d-)) (eq. 4), loss = -log p (eq. 3),
       computed as softplus(d+ - d-).
 
+    With ``margin`` m it is instead MaCoSNet's perceptual contrastive loss
+    (Chen et al., TPAMI 2020, eq. 8-10): d+ + max(0, m - d-). The
+    figure-ground term stops pushing once it exceeds m, so the loss cannot be
+    lowered by only separating each object from its own background (the
+    degenerate optimum the paper describes for the co-attention loss).
+
     The paper sums over the pairs; here the mean is taken (``reduction``), so
     the weight of the loss does not depend on the group size.
 
     Args:
+        margin (float, optional): m of MaCoSNet (paper: 2); None gives the
+            co-attention loss of Hsu et al.
         loss_weight (float): weight of the loss.
         reduction (str): 'mean' or 'sum' over the pairs.
         loss_name (str): key in the loss dict.
     """
 
     def __init__(self,
+                 margin: Optional[float] = None,
                  loss_weight: float = 1.0,
                  reduction: str = 'mean',
                  loss_name: str = 'loss_coattention'):
         super().__init__()
+        if margin is not None and margin <= 0:
+            raise ValueError(f'margin must be positive or None, got {margin}')
+        self.margin = margin
         if reduction not in ('mean', 'sum'):
             raise ValueError(f"reduction must be 'mean' or 'sum', got "
                              f'{reduction!r}')
@@ -70,7 +84,10 @@ class CoAttentionLoss(nn.Module):
         """
         d_pos, d_neg = self.distances(object_feats, background_feats,
                                       group_size)
-        loss = F.softplus(d_pos - d_neg)
+        if self.margin is None:
+            loss = F.softplus(d_pos - d_neg)
+        else:
+            loss = d_pos + (self.margin - d_neg).clamp_min(0)
         loss = loss.mean() if self.reduction == 'mean' else loss.sum()
         return self.loss_weight * loss
 

@@ -2,8 +2,9 @@ from .coattention_segmentor import CoAttentionSegmentor
 from .coseg_segmentor import CoSegmentor
 from .feature_cluster import FeatureClusterCoSegmentor
 from .group_inference import STRATEGIES, GroupInference, make_tuples
+from .macosnet import MaCoSNet
 
 __all__ = [
     'CoAttentionSegmentor', 'CoSegmentor', 'FeatureClusterCoSegmentor',
-    'GroupInference', 'STRATEGIES', 'make_tuples'
+    'GroupInference', 'MaCoSNet', 'STRATEGIES', 'make_tuples'
 ]

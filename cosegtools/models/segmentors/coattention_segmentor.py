@@ -9,6 +9,7 @@ from torch import Tensor
 
 from cosegtools.registry import MODELS
 from ..postprocessors import build_postprocessor
+from ..utils.masked_embedding import masked_images, pooled_embedding
 from .coseg_segmentor import CoSegmentor, apply_postprocessor
 
 
@@ -105,15 +106,12 @@ class CoAttentionSegmentor(BaseSegmentor):
 
     def embed(self, images: Tensor) -> Tensor:
         """f's pooled last feature, (B, c)."""
-        return self.extractor(images)[-1].mean(dim=(2, 3))
+        return pooled_embedding(self.extractor, images)
 
     def masked_images(self, images: Tensor, attention: Tensor):
         """Object and background images, (B, 3, H, W) each, normalised."""
-        mean = self.data_preprocessor.mean
-        std = self.data_preprocessor.std
-        pixels = images * std + mean
-        return ((attention * pixels - mean) / std,
-                ((1 - attention) * pixels - mean) / std)
+        return masked_images(images, attention, self.data_preprocessor.mean,
+                             self.data_preprocessor.std)
 
     def loss(self, inputs: Tensor, data_samples) -> dict:
         flat, group_size, samples = CoSegmentor.flatten(inputs, data_samples)

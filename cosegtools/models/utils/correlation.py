@@ -8,19 +8,36 @@ import torch
 import torch.nn.functional as F
 
 
-def global_correlation(feat_a, feat_b):
+CORRELATION_NORMALIZATIONS = ('mean', 'l2')
+
+
+def global_correlation(feat_a, feat_b, normalization='mean'):
     """Every position of A against every position of B.
 
     Args:
         feat_a (Tensor): (N, C, Ha, Wa).
         feat_b (Tensor): (N, C, Hb, Wb).
+        normalization (str): ``'mean'``: the inner products divided by C
+            (DOCS); ``'l2'``: the features are L2-normalised over C first,
+            and the (ReLU-ed) products L2-normalised over B's positions at
+            each position of A (CNNGeometric, MaCoSNet), so each channel
+            vector has unit length.
 
     Returns:
         Tensor: (N, Hb * Wb, Ha, Wa); channel ``y * Wb + x`` is B's position
-        (y, x).
+        (y, x). With 'l2' it is non-negative.
     """
-    n, c, ha, wa = feat_a.shape
+    if normalization not in CORRELATION_NORMALIZATIONS:
+        raise ValueError(f'normalization must be one of '
+                         f'{CORRELATION_NORMALIZATIONS}, got '
+                         f'{normalization!r}')
+    c = feat_a.shape[1]
+    if normalization == 'l2':
+        feat_a = F.normalize(feat_a, dim=1)
+        feat_b = F.normalize(feat_b, dim=1)
     corr = torch.einsum('nchw,ncp->nphw', feat_a, feat_b.flatten(2))
+    if normalization == 'l2':
+        return F.normalize(corr.relu(), dim=1)
     return corr / c
 
 

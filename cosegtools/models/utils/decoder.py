@@ -8,7 +8,7 @@ from mmseg.models.utils import resize
 from torch import Tensor
 
 UPSAMPLE_MODES = ('deconv', 'bilinear', 'nearest')
-FUSION_MODES = ('concat', 'attention')
+FUSION_MODES = ('concat', 'attention', 'add')
 
 
 class ChannelAttentionFusion(nn.Module):
@@ -51,8 +51,9 @@ class UpConvDecoder(nn.Module):
             to :meth:`forward` in the same order.
         skip_channels (int): width of a skip after its 1x1 reduction, for
             ``fusion='concat'`` (with ``'attention'`` it is the stage width).
-        fusion (str): ``'concat'`` (concatenate, then the stage's convs) or
-            ``'attention'`` (:class:`ChannelAttentionFusion`).
+        fusion (str): ``'concat'`` (concatenate, then the stage's convs),
+            ``'attention'`` (:class:`ChannelAttentionFusion`) or ``'add'``
+            (the skip, reduced to the stage width, is added: MaCoSNet).
         conv_cfg (dict, optional): conv type of the stage convs (e.g.
             ``dict(type='deconv')`` for CoSegNet's stride-1 transposed convs).
         norm_cfg (dict, optional): norm after every conv.
@@ -125,7 +126,7 @@ class UpConvDecoder(nn.Module):
             if fusion == 'concat':
                 first_in += skip_channels * skip_stages.count(stage)
             elif upsample != 'deconv' and stage in skip_stages:
-                # attention fusion needs the stage width before fusing
+                # attention and additive fusion need the stage width before fusing
                 self.up[-1] = ConvModule(
                     prev, width, 1, conv_cfg=conv_cfg, norm_cfg=norm_cfg)
                 first_in = width
@@ -170,6 +171,9 @@ class UpConvDecoder(nn.Module):
                     align_corners=self.align_corners)
                 if self.fusion == 'concat':
                     joined.append(feat)
+                elif self.fusion == 'add':
+                    x = x + feat
+                    joined = [x]
                 else:
                     x = self.skip_fuse[k](x, feat)
                     joined = [x]

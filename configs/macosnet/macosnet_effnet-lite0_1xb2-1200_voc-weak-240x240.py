@@ -1,0 +1,33 @@
+# MaCoSNet on a 2-core CPU: EfficientNet-Lite0, triplets of one PASCAL-VOC
+# class (batch of 2 triplets = 12 directed pairs), no masks in training.
+# Stage one regresses synthetic warps for the first 300 of 1200 iterations
+# (the paper starts from such a transformation predictor); stage two trains
+# eq. 1. About 70 minutes on 2 cores (configs/macosnet/README.md).
+_base_ = [
+    '../_base_/models/macosnet_effnet-lite0.py',
+    '../_base_/datasets/voc_coseg_weak_240x240.py',
+    '../_base_/default_runtime.py', '../_base_/schedules/schedule_1k_adamw.py'
+]
+model = dict(
+    train_cfg=dict(
+        pretrain_iters=300,
+        synthetic_warp=dict(
+            affine_scale=0.2, rotation=0.3, translation=0.2, tps_jitter=0.1),
+        seed=0))
+train_dataloader = dict(batch_size=2)
+max_iters = 1200
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, begin=0, end=100, by_epoch=False),
+    dict(
+        type='PolyLR',
+        eta_min=1e-6,
+        power=0.9,
+        begin=100,
+        end=max_iters,
+        by_epoch=False),
+]
+train_cfg = dict(max_iters=max_iters, val_interval=300)
+default_hooks = dict(checkpoint=dict(interval=300))
+# stage one leaves the decoder without gradients
+model_wrapper_cfg = dict(
+    type='MMDistributedDataParallel', find_unused_parameters=True)
