@@ -47,8 +47,8 @@ def test_matching_score_identity_and_half_cell_shift():
     corr = one_hot_correlation(4, 4)
     fg = torch.zeros(1, 1, 4, 4)
     fg[0, 0, 0, 0] = 1
-    # identity: every p matches itself with weight 1; mean of s * M = 1/16
-    assert math.isclose(float(loss(corr, Warp.identity(1), fg)), -1 / 16,
+    # identity: every p matches itself with weight 1; sum of s * M = 1
+    assert math.isclose(float(loss(corr, Warp.identity(1), fg)), -1.0,
                         abs_tol=1e-6)
     # half a cell to the right (0.25 normalised in 4 cells): q = p gets the
     # tent weight 0.5

@@ -15,6 +15,10 @@ model = dict(
             affine_scale=0.2, rotation=0.3, translation=0.2, tps_jitter=0.1),
         seed=0))
 train_dataloader = dict(batch_size=2)
+# lr 1e-3 (the other CPU configs) made the synthetic warp loss rise above
+# the identity's; 1e-4 lowers it (checked over 60 iterations on the train
+# split)
+optim_wrapper = dict(optimizer=dict(lr=1e-4))
 max_iters = 1200
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, begin=0, end=100, by_epoch=False),

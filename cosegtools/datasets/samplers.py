@@ -153,3 +153,34 @@ class CoSegGroupSampler(Sampler):
 
     def __len__(self) -> int:
         return len(self.groups[self.rank::self.world_size])
+
+
+@DATA_SAMPLERS.register_module()
+class CoSegPairListSampler(Sampler):
+    """The pairs a benchmark lists (``dataset.pairs``, e.g. the keypoint
+    pairs of :class:`KeypointPairDataset`), in order, each once, sharded
+    over ranks.
+
+    Args:
+        dataset: a dataset with a ``pairs`` attribute.
+        seed (int, optional): unused (accepted because the Runner passes
+            its seed to every sampler).
+    """
+
+    def __init__(self, dataset, seed: Optional[int] = None):
+        if not hasattr(dataset, 'pairs'):
+            raise TypeError(f'{type(dataset).__name__} lists no pairs; '
+                            'CoSegPairListSampler needs a keypoint pair '
+                            'dataset (TSSDataset, PFPascalDataset, ...)')
+        self.dataset = dataset
+        self.rank, self.world_size = get_dist_info()
+        self.groups = [tuple(p) for p in dataset.pairs]
+
+    def set_epoch(self, epoch: int) -> None:
+        pass
+
+    def __iter__(self) -> Iterator[Tuple[int, ...]]:
+        return iter(self.groups[self.rank::self.world_size])
+
+    def __len__(self) -> int:
+        return len(self.groups[self.rank::self.world_size])

@@ -1,3 +1,4 @@
 from .coseg_metric import CoSegMetric, image_scores, summarise
+from .pck_metric import PCKMetric, pck
 
-__all__ = ['CoSegMetric', 'image_scores', 'summarise']
+__all__ = ['CoSegMetric', 'PCKMetric', 'image_scores', 'pck', 'summarise']

@@ -8,7 +8,8 @@ from cosegtools.structures import CoSegDataSample
 
 IMAGE_META_KEYS = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape',
                    'pad_shape', 'scale_factor', 'flip', 'flip_direction',
-                   'reduce_zero_label', 'img_id', 'class_name', 'class_idx')
+                   'reduce_zero_label', 'img_id', 'class_name', 'class_idx',
+                   'keypoints', 'pck_size')
 
 
 @TRANSFORMS.register_module()

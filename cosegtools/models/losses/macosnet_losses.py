@@ -46,8 +46,8 @@ class ForegroundMatchingLoss(_NamedLoss):
     has no gradient with respect to T; here it is the tent
     max(0, 1 - |dx| / phi) * max(0, 1 - |dy| / phi) in feature cells, which
     has one (with phi = 1, s(p) is S(p, .) read bilinearly at T(p)).
-    The sum over p is a mean over p and over the pairs, so the loss weight
-    does not depend on the feature size or the batch.
+    As in eq. 4 the scores are summed over the positions p; the pairs of a
+    batch are averaged.
 
     Args:
         phi (float): radius of the correspondence mask in feature cells
@@ -103,7 +103,8 @@ class ForegroundMatchingLoss(_NamedLoss):
             source_size (tuple, optional): (Hy, Wy); default square.
         """
         scores = self.matching_scores(corr, warp, source_size)
-        return -self.loss_weight * (scores * foreground.flatten(1)).mean()
+        return -self.loss_weight * (scores *
+                                    foreground.flatten(1)).sum(1).mean()
 
 
 def reprojection_error(warps: Sequence[Warp], num_points: int) -> Tensor:

@@ -66,7 +66,8 @@ class MaCoSNet(CoSegmentor):
     Prediction is the co-segmentation of :class:`CoSegmentor` (group
     inference strategies included); :meth:`match` gives the warps, and
     groups whose first image carries ``keypoints`` get ``pred_keypoints``
-    (see :class:`PCKMetric`).
+    (see :class:`PCKMetric`): its keypoints transferred into the second
+    image.
 
     Args:
         backbone (dict): encoder E.
@@ -211,7 +212,11 @@ class MaCoSNet(CoSegmentor):
     @torch.no_grad()
     def match(self, targets: Tensor, sources: Tensor) -> Warp:
         """Warps from target to source images, both (N, 3, H, W)
-        preprocessed: target points -> source points."""
+        preprocessed: target points -> source points. With
+        ``test_cfg.identity_matching`` the identity (the baseline every
+        matcher must beat)."""
+        if (self.test_cfg or {}).get('identity_matching', False):
+            return Warp.identity(targets.shape[0], targets.device)
         feats = self.correlated(self.extract_feat(torch.cat([targets,
                                                              sources])))
         target, source = feats.chunk(2)
