@@ -73,3 +73,86 @@ def write_tiny_config(directory, iters=4, ckpt=2, base=SYNTHETIC_CONFIG):
     with open(path, 'w') as f:
         f.write(TINY_CONFIG.format(base=base, iters=iters, ckpt=ckpt))
     return path
+
+
+def write_plain_image(path, size=(40, 60)):
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    cv2.imwrite(path, np.full((*size, 3), 128, np.uint8))
+
+
+def write_flo(path, flow):
+    """A Middlebury .flo file of an (H, W, 2) flow."""
+    h, w = flow.shape[:2]
+    with open(path, 'wb') as f:
+        np.array([202021.25], np.float32).tofile(f)
+        np.array([w, h], np.int32).tofile(f)
+        flow.astype(np.float32).tofile(f)
+
+
+def write_tss_pair(root, name, shift=(3.0, -2.0)):
+    """A TSS pair folder: 40x60 images, a 20x24 object box in both masks,
+    a constant flow ``shift`` on it (unknown elsewhere)."""
+    folder = osp.join(root, name)
+    os.makedirs(folder)
+    for k in (1, 2):
+        write_plain_image(osp.join(folder, f'image{k}.png'), (40, 60))
+    mask = np.zeros((40, 60), np.uint8)
+    mask[10:30, 20:44] = 255
+    cv2.imwrite(osp.join(folder, 'mask1.png'), mask)
+    cv2.imwrite(osp.join(folder, 'mask2.png'), mask)
+    flow = np.full((40, 60, 2), 1e10, np.float32)
+    flow[mask > 0] = shift
+    write_flo(osp.join(folder, 'flow1.flo'), flow)
+    return root
+
+
+def write_pf_pascal(root):
+    """One PF-PASCAL pair in the CNNGeometric CSV format."""
+    write_plain_image(osp.join(root, 'JPEGImages', 'a.jpg'))
+    write_plain_image(osp.join(root, 'JPEGImages', 'b.jpg'))
+    with open(osp.join(root, 'test_pairs_pf_pascal.csv'), 'w') as f:
+        f.write('source_image,target_image,class,XA,YA,XB,YB\n')
+        f.write('JPEGImages/a.jpg,JPEGImages/b.jpg,3,1;2;3,4;5;6,'
+                '10;20;40,1;2;11\n')
+    return root
+
+
+def write_pf_willow(root):
+    """One PF-WILLOW pair with 2 keypoints in its CSV format."""
+    write_plain_image(osp.join(root, 'PF-dataset', 'car(G)', 'a.png'))
+    write_plain_image(osp.join(root, 'PF-dataset', 'car(G)', 'b.png'))
+    header = (['imageA', 'imageB'] + [f'XA{i}' for i in (1, 2)] +
+              [f'YA{i}' for i in (1, 2)] + [f'XB{i}' for i in (1, 2)] +
+              [f'YB{i}' for i in (1, 2)])
+    row = ['PF-dataset/car(G)/a.png', 'PF-dataset/car(G)/b.png',
+           1, 2, 3, 4, 5, 25, 6, 8]
+    with open(osp.join(root, 'test_pairs_pf.csv'), 'w') as f:
+        f.write(','.join(header) + '\n' + ','.join(map(str, row)) + '\n')
+    return root
+
+
+def write_spair(root, annotation=None):
+    """One SPair-71k test pair (JSON annotation); returns the annotation."""
+    write_plain_image(osp.join(root, 'JPEGImages', 'cat', 'x.jpg'))
+    write_plain_image(osp.join(root, 'JPEGImages', 'cat', 'y.jpg'))
+    os.makedirs(osp.join(root, 'PairAnnotation', 'test'), exist_ok=True)
+    ann = annotation or dict(
+        src_imname='x.jpg',
+        trg_imname='y.jpg',
+        category='cat',
+        src_kps=[[1, 2], [3, 4]],
+        trg_kps=[[5, 6], [7, 8]],
+        src_bndbox=[0, 0, 10, 10],
+        trg_bndbox=[2, 3, 22, 53])
+    import json
+    with open(osp.join(root, 'PairAnnotation', 'test', '1.json'), 'w') as f:
+        json.dump(ann, f)
+    return ann
+
+
+#: fixture writers of the matching benchmarks, by dataset type
+MATCHING_FIXTURES = dict(
+    TSSDataset=lambda root: write_tss_pair(root, 'pair'),
+    PFPascalDataset=write_pf_pascal,
+    PFWillowDataset=write_pf_willow,
+    SPairDataset=lambda root: write_spair(root) and root)

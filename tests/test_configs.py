@@ -5,7 +5,7 @@ import os.path as osp
 
 import pytest
 import torch
-from coseg_fixtures import REPO_ROOT, write_class_folder
+from coseg_fixtures import MATCHING_FIXTURES, REPO_ROOT, write_class_folder
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
@@ -48,6 +48,9 @@ def check_config(path, data_root):
             dataset_cfg.data_root = data_root
             if dataset_cfg.get('classes'):
                 dataset_cfg.classes = ['Cat']  # a class of the fixture
+        elif dataset_cfg.type in MATCHING_FIXTURES:
+            dataset_cfg.data_root = MATCHING_FIXTURES[dataset_cfg.type](
+                osp.join(osp.dirname(data_root), split + '_matching'))
         else:  # synthetic: keep it small
             dataset_cfg.images_per_class = 2
         dataset = DATASETS.build(dataset_cfg)

@@ -1,15 +1,14 @@
 """Matching benchmarks: the loaders read small fixtures written in the
 published formats (TSS, PF-PASCAL, PF-WILLOW, SPair-71k), PCK is checked on
 hand values, and the real TSS sample pairs are read when present."""
-import csv
 import json
-import os
 import os.path as osp
 
-import cv2
 import numpy as np
 import pytest
-from coseg_fixtures import REPO_ROOT, write_class_folder
+from coseg_fixtures import (REPO_ROOT, write_class_folder, write_flo,
+                            write_pf_pascal, write_pf_willow, write_spair,
+                            write_tss_pair)
 from mmengine.config import Config
 from test_tools import PYTHON, run
 
@@ -22,33 +21,6 @@ from cosegtools.registry import DATASETS
 
 MACOSNET = osp.join(REPO_ROOT, 'configs', 'macosnet')
 TSS_ROOT = osp.join(REPO_ROOT, '..', 'shared', 'data', 'tss_samples')
-
-
-def write_image(path, size=(40, 60)):
-    os.makedirs(osp.dirname(path), exist_ok=True)
-    cv2.imwrite(path, np.full((*size, 3), 128, np.uint8))
-
-
-def write_flo(path, flow):
-    h, w = flow.shape[:2]
-    with open(path, 'wb') as f:
-        np.array([202021.25], np.float32).tofile(f)
-        np.array([w, h], np.int32).tofile(f)
-        flow.astype(np.float32).tofile(f)
-
-
-def write_tss_pair(root, name, shift=(3.0, -2.0)):
-    folder = osp.join(root, name)
-    os.makedirs(folder)
-    for k in (1, 2):
-        write_image(osp.join(folder, f'image{k}.png'), (40, 60))
-    mask = np.zeros((40, 60), np.uint8)
-    mask[10:30, 20:44] = 255
-    cv2.imwrite(osp.join(folder, 'mask1.png'), mask)
-    cv2.imwrite(osp.join(folder, 'mask2.png'), mask)
-    flow = np.full((40, 60, 2), 1e10, np.float32)
-    flow[mask > 0] = shift
-    write_flo(osp.join(folder, 'flow1.flo'), flow)
 
 
 def test_pck_by_hand():
@@ -112,13 +84,7 @@ def test_tss_keypoints_follow_the_flow(tmp_path):
 
 
 def test_pf_pascal_csv(tmp_path):
-    root = str(tmp_path)
-    write_image(osp.join(root, 'JPEGImages', 'a.jpg'))
-    write_image(osp.join(root, 'JPEGImages', 'b.jpg'))
-    with open(osp.join(root, 'test_pairs_pf_pascal.csv'), 'w') as f:
-        f.write('source_image,target_image,class,XA,YA,XB,YB\n')
-        f.write('JPEGImages/a.jpg,JPEGImages/b.jpg,3,1;2;3,4;5;6,'
-                '10;20;40,1;2;11\n')
+    root = write_pf_pascal(str(tmp_path))
     ds = PFPascalDataset(root, pipeline=[])
     assert ds.pairs == [(0, 1)]
     assert np.allclose(ds.get_data_info(0)['keypoints'],
@@ -140,19 +106,7 @@ def test_pf_pascal_names_a_bad_row(tmp_path):
 
 
 def test_pf_willow_csv(tmp_path):
-    root = str(tmp_path)
-    write_image(osp.join(root, 'PF-dataset', 'car(G)', 'a.png'))
-    write_image(osp.join(root, 'PF-dataset', 'car(G)', 'b.png'))
-    header = (['imageA', 'imageB'] + [f'XA{i}' for i in (1, 2)] +
-              [f'YA{i}' for i in (1, 2)] + [f'XB{i}' for i in (1, 2)] +
-              [f'YB{i}' for i in (1, 2)])
-    with open(osp.join(root, 'test_pairs_pf.csv'), 'w', newline='') as f:
-        writer = csv.writer(f)
-        writer.writerow(header)
-        writer.writerow([
-            'PF-dataset/car(G)/a.png', 'PF-dataset/car(G)/b.png', 1, 2, 3, 4,
-            5, 25, 6, 8
-        ])
+    root = write_pf_willow(str(tmp_path))
     ds = PFWillowDataset(root, pipeline=[])
     assert np.allclose(ds.get_data_info(0)['keypoints'], [[1, 3], [2, 4]])
     second = ds.get_data_info(1)
@@ -163,19 +117,7 @@ def test_pf_willow_csv(tmp_path):
 
 def test_spair_json(tmp_path):
     root = str(tmp_path)
-    write_image(osp.join(root, 'JPEGImages', 'cat', 'x.jpg'))
-    write_image(osp.join(root, 'JPEGImages', 'cat', 'y.jpg'))
-    os.makedirs(osp.join(root, 'PairAnnotation', 'test'))
-    ann = dict(
-        src_imname='x.jpg',
-        trg_imname='y.jpg',
-        category='cat',
-        src_kps=[[1, 2], [3, 4]],
-        trg_kps=[[5, 6], [7, 8]],
-        src_bndbox=[0, 0, 10, 10],
-        trg_bndbox=[2, 3, 22, 53])
-    with open(osp.join(root, 'PairAnnotation', 'test', '1.json'), 'w') as f:
-        json.dump(ann, f)
+    ann = write_spair(root)
     ds = SPairDataset(root, pipeline=[])
     assert ds.get_data_info(1)['pck_size'] == 50.0  # box 20 x 50
     assert ds.metainfo['classes'] == ('cat', )
