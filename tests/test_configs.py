@@ -175,3 +175,44 @@ def test_misspelt_top_level_keys_are_found(tmp_path):
 def test_shipped_configs_have_no_misspelt_keys(path):
     from cosegtools.utils.runner_setup import misspelt_keys
     assert misspelt_keys(Config.fromfile(path)) == []
+
+
+def test_cfg_option_of_the_wrong_type_is_named():
+    from cosegtools.utils.runner_setup import check_option_types
+    cfg = Config(
+        dict(
+            train_cfg=dict(max_iters=1000, val_interval=250),
+            optim_wrapper=dict(optimizer=dict(lr=1e-3)),
+            model=dict(channels_last=True, skips=[dict(stage=0)]),
+            data_root='data/x'))
+    check_option_types(cfg, {
+        'train_cfg.max_iters': 10,
+        'optim_wrapper.optimizer.lr': 1,  # an int is a number
+        'model.channels_last': False,
+        'data_root': 'elsewhere',
+        'new_key': 'anything'
+    })
+    with pytest.raises(ValueError,
+                       match=r"train_cfg.max_iters='abc': expected an "
+                       r'integer \(the config has 1000\)'):
+        check_option_types(cfg, {'train_cfg.max_iters': 'abc'})
+    with pytest.raises(ValueError, match='expected True or False'):
+        check_option_types(cfg, {'model.channels_last': 1})
+    with pytest.raises(ValueError, match='model.skips.0.stage'):
+        check_option_types(cfg, {'model.skips.0.stage': 'one'})
+
+
+def test_train_tool_stops_on_a_bad_option_in_one_line():
+    import subprocess
+    from test_tools import PYTHON
+    config = osp.join(REPO_ROOT, 'configs', 'docs',
+                      'docs-s16_effnet-lite0_1xb8-600_synthetic-pair-128x128.py')
+    proc = subprocess.run(
+        [PYTHON, 'tools/train.py', config, '--cfg-options',
+         'train_cfg.max_iters=abc'],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0
+    assert proc.stderr.strip().splitlines()[-1] == (
+        "error: --cfg-options train_cfg.max_iters='abc': expected an integer "
+        '(the config has 600)')
+    assert 'Traceback' not in proc.stderr

@@ -306,3 +306,57 @@ def test_weak_training_never_reads_a_mask(tmp_path):
     assert len(with_masks) == 2 and 'loss_warp' in with_masks[0]
     assert 'loss_contrast' in with_masks[1]
     assert with_masks == without_masks
+
+
+def test_groups_run_through_the_inference_strategies():
+    """A pairwise model on a group of 4: the tuples reuse each image's
+    features, and every strategy gives each image one mask."""
+    from cosegtools.models.segmentors import GroupInference
+    model = small_model().eval()
+    images = torch.randn(4, 3, 176, 176)
+    calls = []
+    original = model.extract_feat
+
+    def counting(x):
+        calls.append(x.shape[0])
+        return original(x)
+
+    model.extract_feat = counting
+    for strategy in ('all_tuples', 'uniform_groups', 'one_vs_rest'):
+        calls.clear()
+        with torch.no_grad():
+            probs, scores = GroupInference(strategy, k=2)(model, images)
+        assert probs.shape == (4, 1, 176, 176) and scores is None
+        assert calls == [4]  # features of the group encoded once
+
+
+def test_a_resumed_run_continues_both_stages(tmp_path):
+    """Killed after iteration 2 (in stage one) and resumed, the run logs the
+    losses of iterations 3 and 4 (stage two) that an uninterrupted run logs:
+    the synthetic warps follow the iteration, the stage follows it too."""
+    root = write_class_folder(str(tmp_path / 'data'), size=(64, 64))
+    base = osp.join(REPO_ROOT, 'configs', 'macosnet',
+                    'macosnet_effnet-lite0_1xb2-1200_voc-weak-240x240.py')
+    text = WEAK_CONFIG.format(base=base, root=root).replace(
+        "dict(type='RandomFlip', prob=0.5)", "dict(type='RandomFlip', prob=0)")
+    text = text.replace('pretrain_iters=1', 'pretrain_iters=3')
+    text = text.replace('max_iters=2', 'max_iters=4')
+    text = text.replace('checkpoint=dict(interval=2,',
+                        'checkpoint=dict(interval=2, max_keep_ckpts=-1,')
+    config = tmp_path / 'resume.py'
+    config.write_text(text)
+
+    def losses(log):
+        return re.findall(r'Iter\(train\) \[\s*(\d+)/4\].*?(loss: [-0-9.]+.*)',
+                          log)
+
+    straight = losses(run([PYTHON, 'tools/train.py', str(config),
+                           '--work-dir', str(tmp_path / 'straight')]))
+    work = str(tmp_path / 'killed')
+    run([PYTHON, 'tools/train.py', str(config), '--work-dir', work,
+         '--cfg-options', 'train_cfg.max_iters=2'])
+    resumed = losses(run([PYTHON, 'tools/train.py', str(config),
+                          '--work-dir', work, '--resume']))
+    assert [it for it, _ in straight] == ['1', '2', '3', '4']
+    assert 'loss_warp' in straight[2][1] and 'loss_task' in straight[3][1]
+    assert resumed == straight[2:]

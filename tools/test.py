@@ -57,8 +57,12 @@ def main():
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint file {args.checkpoint!r} not '
                                 'found')
-    cfg = load_run_config(args.config, args.cfg_options, args.work_dir,
-                          args.launcher)
+    try:
+        cfg = load_run_config(args.config, args.cfg_options, args.work_dir,
+                              args.launcher)
+    except (FileNotFoundError, ValueError) as err:
+        # a user error: one line, no traceback
+        sys.exit(f'error: {err}')
     cfg.load_from = args.checkpoint
     if args.data_root:
         try:

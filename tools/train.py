@@ -57,8 +57,12 @@ def check_resume_checkpoint(runner, cfg):
 
 def main():
     args = parse_args()
-    cfg = load_run_config(args.config, args.cfg_options, args.work_dir,
-                          args.launcher)
+    try:
+        cfg = load_run_config(args.config, args.cfg_options, args.work_dir,
+                              args.launcher)
+    except (FileNotFoundError, ValueError) as err:
+        # a user error: one line, no traceback
+        sys.exit(f'error: {err}')
     if args.amp:
         if cfg.optim_wrapper.type == 'AmpOptimWrapper':
             print_log(

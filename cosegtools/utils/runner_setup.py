@@ -37,6 +37,52 @@ def misspelt_keys(cfg):
     return found
 
 
+_MISSING = object()
+
+
+def _lookup(cfg, key):
+    """The value at a dotted ``--cfg-options`` key (list items by index), or
+    ``_MISSING``."""
+    node = cfg._cfg_dict if isinstance(cfg, Config) else cfg
+    for part in key.split('.'):
+        if isinstance(node, (list, tuple)) and part.isdigit():
+            index = int(part)
+            if index >= len(node):
+                return _MISSING
+            node = node[index]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return _MISSING
+    return node
+
+
+def check_option_types(cfg, cfg_options):
+    """Refuse ``--cfg-options`` values whose type cannot replace the
+    config's value: a number or a boolean in the config given a word
+    (``train_cfg.max_iters=abc``), or a boolean given a number. Raises
+    ValueError naming the option; ints are accepted for floats."""
+    for key, value in (cfg_options or {}).items():
+        current = _lookup(cfg, key)
+        if current is _MISSING or current is None:
+            continue
+        if isinstance(current, bool):
+            ok = isinstance(value, bool)
+            expected = 'True or False'
+        elif isinstance(current, int):
+            ok = isinstance(value, int) and not isinstance(value, bool)
+            expected = 'an integer'
+        elif isinstance(current, float):
+            ok = isinstance(value, (int, float)) and not isinstance(
+                value, bool)
+            expected = 'a number'
+        else:
+            continue
+        if not ok:
+            raise ValueError(f'--cfg-options {key}={value!r}: expected '
+                             f'{expected} (the config has {current!r})')
+
+
 def load_run_config(config_path,
                     cfg_options=None,
                     work_dir=None,
@@ -48,7 +94,8 @@ def load_run_config(config_path,
     ``--cfg-options``, checks the default scope, sets the launcher and the
     work dir (default ``./work_dirs/<config name>``) and, for a distributed
     launch without CUDA, initialises gloo and adapts the config
-    (:mod:`cosegtools.compat`).
+    (:mod:`cosegtools.compat`). A missing config or a ``--cfg-options``
+    value of the wrong type raises before anything is built.
     """
     if not osp.isfile(config_path):
         raise FileNotFoundError(f'config file {config_path!r} not found')
@@ -57,6 +104,7 @@ def load_run_config(config_path,
     register_all_modules()
     cfg = Config.fromfile(config_path)
     if cfg_options is not None:
+        check_option_types(cfg, cfg_options)
         cfg.merge_from_dict(cfg_options)
     check_default_scope(cfg)
     for key, known in misspelt_keys(cfg):
