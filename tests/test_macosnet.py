@@ -291,7 +291,7 @@ def test_weak_training_never_reads_a_mask(tmp_path):
     for name in ('Cat', 'Dog'):
         shutil.rmtree(osp.join(bare, name, 'masks'))
     base = osp.join(REPO_ROOT, 'configs', 'macosnet',
-                    'macosnet_effnet-lite0_1xb2-1200_voc-weak-240x240.py')
+                    'macosnet_effnet-lite0_1xb2-900_voc-weak-240x240.py')
     logs = []
     for data in (root, bare):
         config = tmp_path / f'weak_{osp.basename(data)}.py'
@@ -336,7 +336,7 @@ def test_a_resumed_run_continues_both_stages(tmp_path):
     the synthetic warps follow the iteration, the stage follows it too."""
     root = write_class_folder(str(tmp_path / 'data'), size=(64, 64))
     base = osp.join(REPO_ROOT, 'configs', 'macosnet',
-                    'macosnet_effnet-lite0_1xb2-1200_voc-weak-240x240.py')
+                    'macosnet_effnet-lite0_1xb2-900_voc-weak-240x240.py')
     text = WEAK_CONFIG.format(base=base, root=root).replace(
         "dict(type='RandomFlip', prob=0.5)", "dict(type='RandomFlip', prob=0)")
     text = text.replace('pretrain_iters=1', 'pretrain_iters=3')
@@ -360,3 +360,29 @@ def test_a_resumed_run_continues_both_stages(tmp_path):
     assert [it for it, _ in straight] == ['1', '2', '3', '4']
     assert 'loss_warp' in straight[2][1] and 'loss_task' in straight[3][1]
     assert resumed == straight[2:]
+
+
+def test_matching_loss_mask_gradients():
+    corr = one_hot_correlation(4, 4)
+    corr[0, :, 0, 0] = 0  # position (0, 0) matches nothing: s = 0
+    grads = {}
+    for mode in ('raw', 'none', 'centered'):
+        fg = torch.full((1, 1, 4, 4), 0.5, requires_grad=True)
+        theta = torch.tensor([[[1.0, 0.0, 0.1], [0.0, 1.0, 0.0]]],
+                             requires_grad=True)
+        value = ForegroundMatchingLoss(mask_gradient=mode)(
+            corr, Warp(theta), fg)
+        value.backward()
+        assert theta.grad.abs().sum() > 0  # the warp always learns
+        grads[mode] = fg.grad
+        if mode == 'raw':
+            raw_value = float(value)
+        assert math.isclose(float(value), raw_value, rel_tol=1e-6)
+    # s = 0.8 (a 0.1 shift is 0.2 cells) except 0 at (0, 0)
+    assert torch.allclose(grads['raw'].flatten()[1:], torch.tensor(-0.8))
+    assert grads['none'] is None
+    centred = grads['centered'].flatten()
+    assert abs(float(centred.sum())) < 1e-6
+    assert centred[0] > 0 and (centred[1:] < 0).all()
+    with pytest.raises(ValueError, match='mask_gradient'):
+        ForegroundMatchingLoss(mask_gradient='detach')

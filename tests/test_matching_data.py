@@ -139,7 +139,7 @@ def test_pair_list_sampler_needs_pairs(class_folder_root):
 def test_matching_configs_build_their_test_set(name, tmp_path):
     cfg = Config.fromfile(
         osp.join(MACOSNET,
-                 f'macosnet_effnet-lite0_1xb2-1200_voc-weak_{name}-240x240.py'))
+                 f'macosnet_effnet-lite0_1xb2-900_voc-weak_{name}-240x240.py'))
     assert cfg.test_dataloader.sampler.type == 'CoSegPairListSampler'
     evaluators = cfg.test_evaluator
     if isinstance(evaluators, dict):
@@ -176,7 +176,7 @@ def test_real_tss_flow_targets_land_on_the_second_mask():
 def test_known_warp_tool_identity_is_perfect_without_warp(tmp_path):
     root = write_class_folder(str(tmp_path / 'coseg'), size=(64, 64))
     config = osp.join(MACOSNET,
-                      'macosnet_effnet-lite0_1xb2-1200_voc-weak-240x240.py')
+                      'macosnet_effnet-lite0_1xb2-900_voc-weak-240x240.py')
     log = run([
         PYTHON, 'tools/analysis_tools/eval_known_warps.py', config,
         '--identity', '--data-root', root, '--cfg-options',

@@ -3,6 +3,13 @@
     python tools/analysis_tools/coattention_loss_check.py CLASS_DIR \\
         --config CONFIG [--num-images 20] [--size 128]
         [--split-file splits/val.txt]
+    # every class of a class-folder dataset, the rows averaged over classes
+    python tools/analysis_tools/coattention_loss_check.py DATA_ROOT \\
+        --all-classes --config CONFIG --split-file splits/val.txt
+
+The config is a co-attention model or MaCoSNet (whose perceptual
+contrastive loss is the co-attention loss with a margin: the table then
+shows that loss, and d- of the ground truth is what its margin compares to).
 
 CLASS_DIR holds ``images/`` and ``masks/`` (same stems), e.g. one class of a
 class-folder dataset. The config's frozen extractor f embeds the object and
@@ -31,6 +38,8 @@ from terminaltables import AsciiTable
 
 from cosegtools.datasets.class_folder_dataset import read_split_file
 from cosegtools.datasets.mask_io import read_binary_mask
+from cosegtools.models.utils.masked_embedding import (masked_images,
+                                                      pooled_embedding)
 from cosegtools.registry import MODELS
 from cosegtools.utils import register_all_modules
 
@@ -46,6 +55,11 @@ def parse_args(argv=None):
     parser.add_argument(
         '--split-file',
         help='only the images listed (relative to the data root)')
+    parser.add_argument(
+        '--all-classes',
+        action='store_true',
+        help='CLASS_DIR is a data root: one group per class folder, rows '
+        'averaged over the classes')
     return parser.parse_args(argv)
 
 
@@ -109,33 +123,47 @@ def loss_table(model, images, masks):
         images = images[:, [2, 1, 0]]
     normalised = (images - pre.mean.cpu()) / pre.std.cpu()
     rows = []
+    loss_module = getattr(model, 'loss_coattention', None) or getattr(
+        model, 'loss_contrast')
     for name, attention in reference_maps(masks).items():
-        objects, backgrounds = model.masked_images(normalised, attention)
-        object_feats, background_feats = model.embed(
-            torch.cat([objects, backgrounds])).chunk(2)
-        d_pos, d_neg = model.loss_coattention.distances(
-            object_feats, background_feats, len(images))
-        loss = model.loss_coattention(object_feats, background_feats,
-                                      len(images))
+        objects, backgrounds = masked_images(normalised, attention,
+                                             pre.mean.cpu(), pre.std.cpu())
+        object_feats, background_feats = pooled_embedding(
+            model.extractor, torch.cat([objects, backgrounds])).chunk(2)
+        d_pos, d_neg = loss_module.distances(object_feats, background_feats,
+                                             len(images))
+        loss = loss_module(object_feats, background_feats, len(images))
         rows.append(
             (name, d_pos.mean().item(), d_neg.mean().item(), loss.item()))
     return rows
+
+
+MODEL_TYPES = ('CoAttentionSegmentor', 'MaCoSNet')
 
 
 def main(argv=None):
     args = parse_args(argv)
     if not osp.isfile(args.config):
         sys.exit(f'error: config file {args.config!r} not found')
+    class_dirs = [args.class_dir]
+    if args.all_classes:
+        class_dirs = sorted(
+            d for d in glob.glob(osp.join(args.class_dir, '*'))
+            if osp.isdir(osp.join(d, 'images')))
+        if not class_dirs:
+            sys.exit(f'error: {args.class_dir}: no class folder with images/')
     try:
-        images, masks = load_collection(args.class_dir, args.num_images,
-                                        args.size, args.split_file)
+        collections = [
+            load_collection(d, args.num_images, args.size, args.split_file)
+            for d in class_dirs
+        ]
     except (OSError, ValueError) as err:
         sys.exit(f'error: {err}')
     register_all_modules()
     cfg = Config.fromfile(args.config)
-    if cfg.model.get('type') != 'CoAttentionSegmentor':
+    if cfg.model.get('type') not in MODEL_TYPES:
         sys.exit(f'error: {args.config}: model type is '
-                 f'{cfg.model.get("type")!r}, not CoAttentionSegmentor')
+                 f'{cfg.model.get("type")!r}, not one of {MODEL_TYPES}')
     init = cfg.model.extractor.get('init_cfg') or {}
     checkpoint = init.get('checkpoint') if isinstance(init, dict) else None
     if checkpoint and not osp.isfile(checkpoint):
@@ -144,13 +172,19 @@ def main(argv=None):
     model = MODELS.build(cfg.model)
     model.extractor.init_weights()  # a Pretrained init_cfg loads here
     model.eval()
-    rows = loss_table(model, images, masks)
+    tables = [loss_table(model, images, masks) for images, masks in collections]
+    rows = [(name, *np.mean([t[i][1:] for t in tables], axis=0))
+            for i, (name, *_) in enumerate(tables[0])]
     table = [['map', 'mean d+', 'mean d-', 'loss']]
     table += [[name, f'{dp:.4f}', f'{dn:.4f}', f'{loss:.4f}']
               for name, dp, dn, loss in rows]
-    print(f'{len(images)} images of {args.class_dir} at '
-          f'{args.size}x{args.size}, one group; object area '
-          f'{100 * masks.mean().item():.1f}%')
+    count = sum(len(images) for images, _ in collections)
+    area = np.mean([masks.mean().item() for _, masks in collections])
+    where = (f'{len(collections)} classes of {args.class_dir} (one group '
+             'each, rows averaged over the classes)'
+             if args.all_classes else f'{args.class_dir}, one group')
+    print(f'{count} images, {where}, at {args.size}x{args.size}; object '
+          f'area {100 * area:.1f}%')
     print(AsciiTable(table).table)
 
 

@@ -16,6 +16,8 @@ from torch import Tensor
 from cosegtools.registry import MODELS
 from ..utils.warps import Warp, compose_points, regular_points
 
+MASK_GRADIENTS = ('raw', 'none', 'centered')
+
 
 class _NamedLoss(nn.Module):
 
@@ -49,21 +51,39 @@ class ForegroundMatchingLoss(_NamedLoss):
     As in eq. 4 the scores are summed over the positions p; the pairs of a
     batch are averaged.
 
+    Eq. 4 is a function of the decoder too: its gradient raises M wherever
+    the matching score is positive, i.e. everywhere, which pulls the masks
+    towards all-foreground. ``mask_gradient`` says what the loss teaches M:
+
+    - ``'raw'`` (eq. 4): d loss / d M(p) = -s(p);
+    - ``'none'``: nothing; M only guides the matching (the role the paper's
+      text gives the loss: it "encourages the transformation predictor G");
+    - ``'centered'``: -(s(p) - mean_p s(p)): M is raised where the matching
+      is better than the image's average and lowered where it is worse.
+
+    The warp always gets eq. 4's gradient; the value is eq. 4's.
+
     Args:
         phi (float): radius of the correspondence mask in feature cells
             (paper: 1).
+        mask_gradient (str): 'raw', 'none' or 'centered'.
         loss_weight (float): weight (eq. 1 has none: 1).
         loss_name (str): key in the loss dict.
     """
 
     def __init__(self,
                  phi: float = 1.0,
+                 mask_gradient: str = 'raw',
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_matching'):
         super().__init__(loss_weight, loss_name)
         if phi <= 0:
             raise ValueError(f'phi must be positive, got {phi}')
         self.phi = phi
+        if mask_gradient not in MASK_GRADIENTS:
+            raise ValueError(f'mask_gradient must be one of '
+                             f'{MASK_GRADIENTS}, got {mask_gradient!r}')
+        self.mask_gradient = mask_gradient
 
     def matching_scores(self, corr: Tensor, warp: Warp,
                         source_size=None) -> Tensor:
@@ -103,8 +123,17 @@ class ForegroundMatchingLoss(_NamedLoss):
             source_size (tuple, optional): (Hy, Wy); default square.
         """
         scores = self.matching_scores(corr, warp, source_size)
-        return -self.loss_weight * (scores *
-                                    foreground.flatten(1)).sum(1).mean()
+        mask = foreground.flatten(1)
+        if self.mask_gradient == 'raw':
+            loss = (scores * mask).sum(1)
+        else:
+            loss = (scores * mask.detach()).sum(1)
+            if self.mask_gradient == 'centered':
+                fixed = scores.detach()
+                centred = fixed - fixed.mean(1, keepdim=True)
+                # zero in value, -(s - mean s) in gradient
+                loss = loss + (centred * (mask - mask.detach())).sum(1)
+        return -self.loss_weight * loss.mean()
 
 
 def reprojection_error(warps: Sequence[Warp], num_points: int) -> Tensor:

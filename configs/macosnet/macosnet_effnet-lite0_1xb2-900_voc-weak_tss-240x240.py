@@ -1,6 +1,6 @@
 # The VOC-trained CPU MaCoSNet on the TSS pairs: PCK from the ground-truth
 # flow and co-segmentation P/J (tools/test.py CONFIG CKPT).
-_base_ = ['./macosnet_effnet-lite0_1xb2-1200_voc-weak-240x240.py']
+_base_ = ['./macosnet_effnet-lite0_1xb2-900_voc-weak-240x240.py']
 # The TSS benchmark (Taniai et al., CVPR 2016) for joint matching and
 # co-segmentation, each image resized to 240x240 as a whole: PCK of the
 # keypoints sampled from the ground-truth flow, and P/J of the masks (any

@@ -1,9 +1,9 @@
-# The VOC-trained CPU MaCoSNet evaluated on SPair-71k (tools/test.py CONFIG CKPT).
-_base_ = ['./macosnet_effnet-lite0_1xb2-1200_voc-weak-240x240.py']
-# SPair-71k (Min et al.) test pairs from PairAnnotation/test/*.json for semantic matching: PCK of the transferred keypoints, each image
+# The VOC-trained CPU MaCoSNet evaluated on PF-WILLOW (tools/test.py CONFIG CKPT).
+_base_ = ['./macosnet_effnet-lite0_1xb2-900_voc-weak-240x240.py']
+# PF-WILLOW (Ham et al.) pairs from its test_pairs_pf.csv for semantic matching: PCK of the transferred keypoints, each image
 # resized to 240x240 as a whole. The data is not shipped: point data_root at
 # your copy (the layout is in cosegtools/datasets/keypoint_pairs.py).
-test_data_root = 'data/spair71k'
+test_data_root = 'data/pf_willow'
 test_pipeline = [
     dict(
         type='TransformBroadcaster',
@@ -18,5 +18,5 @@ test_dataloader = dict(
     batch_size=1,
     num_workers=0,
     sampler=dict(type='CoSegPairListSampler'),
-    dataset=dict(type='SPairDataset', data_root=test_data_root, pipeline=test_pipeline))
+    dataset=dict(type='PFWillowDataset', data_root=test_data_root, pipeline=test_pipeline))
 test_evaluator = dict(type='PCKMetric')
