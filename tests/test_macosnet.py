@@ -338,7 +338,7 @@ def test_a_resumed_run_continues_both_stages(tmp_path):
     base = osp.join(REPO_ROOT, 'configs', 'macosnet',
                     'macosnet_effnet-lite0_1xb2-900_voc-weak-240x240.py')
     text = WEAK_CONFIG.format(base=base, root=root).replace(
-        "dict(type='RandomFlip', prob=0.5)", "dict(type='RandomFlip', prob=0)")
+        "dict(type='RandomFlip', prob=0.5)", "dict(type='RandomFlip', prob=0.0)")
     text = text.replace('pretrain_iters=1', 'pretrain_iters=3')
     text = text.replace('max_iters=2', 'max_iters=4')
     text = text.replace('checkpoint=dict(interval=2,',
