@@ -13,14 +13,10 @@ from mmengine.logging import MessageHub
 from mmseg.structures import SegDataSample
 from test_tools import PYTHON, run
 
-from cosegtools.models.losses import (CoAttentionLoss,
-                                      CrossNetworkConsistencyLoss,
-                                      CycleConsistencyLoss,
-                                      ForegroundMatchingLoss,
-                                      TransitivityConsistencyLoss,
-                                      WarpRegressionLoss)
-from cosegtools.models.segmentors.macosnet import (pair_index,
-                                                   reversed_pairs,
+from cosegtools.models.losses import (
+    CoAttentionLoss, CrossNetworkConsistencyLoss, CycleConsistencyLoss,
+    ForegroundMatchingLoss, TransitivityConsistencyLoss, WarpRegressionLoss)
+from cosegtools.models.segmentors.macosnet import (pair_index, reversed_pairs,
                                                    triplet_chains)
 from cosegtools.models.utils import GeometricRegressor, global_correlation
 from cosegtools.models.utils.groups import group_pairs
@@ -48,8 +44,8 @@ def test_matching_score_identity_and_half_cell_shift():
     fg = torch.zeros(1, 1, 4, 4)
     fg[0, 0, 0, 0] = 1
     # identity: every p matches itself with weight 1; sum of s * M = 1
-    assert math.isclose(float(loss(corr, Warp.identity(1), fg)), -1.0,
-                        abs_tol=1e-6)
+    assert math.isclose(
+        float(loss(corr, Warp.identity(1), fg)), -1.0, abs_tol=1e-6)
     # half a cell to the right (0.25 normalised in 4 cells): q = p gets the
     # tent weight 0.5
     scores = loss.matching_scores(corr, translation(0.25, 0.0))
@@ -72,9 +68,8 @@ def test_matching_score_reads_the_shifted_partner():
 
 def test_matching_loss_rejects_a_wrong_source_size():
     with pytest.raises(ValueError, match='does not match the 16'):
-        ForegroundMatchingLoss()(
-            one_hot_correlation(4, 4), Warp.identity(1),
-            torch.ones(1, 1, 4, 4), (3, 4))
+        ForegroundMatchingLoss()(one_hot_correlation(4, 4), Warp.identity(1),
+                                 torch.ones(1, 1, 4, 4), (3, 4))
 
 
 def test_cycle_and_transitivity_by_hand():
@@ -84,8 +79,11 @@ def test_cycle_and_transitivity_by_hand():
     twice = [translation(0.1, 0.0), translation(0.1, 0.0)]
     assert math.isclose(float(cycle(twice)), 0.2, abs_tol=1e-5)
     trans = TransitivityConsistencyLoss(loss_weight=5.0)
-    chain = [translation(0.1, 0.1), translation(0.1, 0.2),
-             translation(0.1, 0.1)]  # (0.3, 0.4): distance 0.5
+    chain = [
+        translation(0.1, 0.1),
+        translation(0.1, 0.2),
+        translation(0.1, 0.1)
+    ]  # (0.3, 0.4): distance 0.5
     assert math.isclose(float(trans(chain)), 5 * 0.5, abs_tol=1e-5)
     with pytest.raises(ValueError, match='chain of 3'):
         trans(back)
@@ -108,8 +106,8 @@ def test_cross_network_ignores_pixels_warped_outside():
     probs = torch.ones(1, 1, 8, 8)
     value = float(loss(logits, probs, translation(1.0, 0.0)))
     # inside, target 1 and logit 10: BCE = softplus(-10)
-    assert math.isclose(value, F.softplus(torch.tensor(-10.0)).item(),
-                        rel_tol=1e-3)
+    assert math.isclose(
+        value, F.softplus(torch.tensor(-10.0)).item(), rel_tol=1e-3)
 
 
 def test_contrastive_margin_by_hand():
@@ -117,8 +115,7 @@ def test_contrastive_margin_by_hand():
     backgrounds = torch.tensor([[3.0, 0.0], [0.0, 0.0]])
     # d+ = 1/2, d- = (4 + 0) / 4 = 1
     plain = CoAttentionLoss()(objects, backgrounds, 2)
-    assert math.isclose(float(plain), math.log1p(math.exp(-0.5)),
-                        rel_tol=1e-6)
+    assert math.isclose(float(plain), math.log1p(math.exp(-0.5)), rel_tol=1e-6)
     margin = CoAttentionLoss(margin=2.0)(objects, backgrounds, 2)
     assert math.isclose(float(margin), 0.5 + (2 - 1), rel_tol=1e-6)
     far = CoAttentionLoss(margin=0.5)(objects, backgrounds, 2)
@@ -128,7 +125,8 @@ def test_contrastive_margin_by_hand():
 def test_warp_regression_loss_by_hand():
     loss = WarpRegressionLoss()
     assert math.isclose(
-        float(loss(translation(0.3, 0.4), Warp.identity(1))), 0.5,
+        float(loss(translation(0.3, 0.4), Warp.identity(1))),
+        0.5,
         rel_tol=1e-5)
 
 
@@ -190,8 +188,8 @@ def groups_of(batch, size, hw=176):
     for _ in range(batch):
         group = CoSegDataSample(metainfo=dict(has_common=1))
         group.image_samples = [
-            SegDataSample(metainfo=dict(img_shape=(hw, hw), ori_shape=(hw,
-                                                                       hw)))
+            SegDataSample(
+                metainfo=dict(img_shape=(hw, hw), ori_shape=(hw, hw)))
             for _ in range(size)
         ]
         samples.append(group)
@@ -234,9 +232,10 @@ def test_model_predicts_masks_and_keypoints():
     first = out[0].image_samples[0]
     assert first.pred_sem_seg.shape == (176, 176)
     # the untrained predictor is the identity: points stay in place
-    assert torch.allclose(first.pred_keypoints,
-                          torch.tensor([[0.0, 0.0], [87.5, 87.5]]),
-                          atol=1e-3)
+    assert torch.allclose(
+        first.pred_keypoints,
+        torch.tensor([[0.0, 0.0], [87.5, 87.5]]),
+        atol=1e-3)
 
 
 WEAK_CONFIG = '''
@@ -278,8 +277,7 @@ default_hooks = dict(logger=dict(interval=1),
 
 
 def losses_in(log):
-    return re.findall(r'Iter\(train\) \[\s*\d+/2\].*?(loss: [-0-9.]+.*)',
-                      log)
+    return re.findall(r'Iter\(train\) \[\s*\d+/2\].*?(loss: [-0-9.]+.*)', log)
 
 
 def test_weak_training_never_reads_a_mask(tmp_path):
@@ -337,8 +335,9 @@ def test_a_resumed_run_continues_both_stages(tmp_path):
     root = write_class_folder(str(tmp_path / 'data'), size=(64, 64))
     base = osp.join(REPO_ROOT, 'configs', 'macosnet',
                     'macosnet_effnet-lite0_1xb2-900_voc-weak-240x240.py')
-    text = WEAK_CONFIG.format(base=base, root=root).replace(
-        "dict(type='RandomFlip', prob=0.5)", "dict(type='RandomFlip', prob=0.0)")
+    text = WEAK_CONFIG.format(
+        base=base, root=root).replace("dict(type='RandomFlip', prob=0.5)",
+                                      "dict(type='RandomFlip', prob=0.0)")
     text = text.replace('pretrain_iters=1', 'pretrain_iters=3')
     text = text.replace('max_iters=2', 'max_iters=4')
     text = text.replace('checkpoint=dict(interval=2,',
@@ -350,13 +349,23 @@ def test_a_resumed_run_continues_both_stages(tmp_path):
         return re.findall(r'Iter\(train\) \[\s*(\d+)/4\].*?(loss: [-0-9.]+.*)',
                           log)
 
-    straight = losses(run([PYTHON, 'tools/train.py', str(config),
-                           '--work-dir', str(tmp_path / 'straight')]))
+    straight = losses(
+        run([
+            PYTHON, 'tools/train.py',
+            str(config), '--work-dir',
+            str(tmp_path / 'straight')
+        ]))
     work = str(tmp_path / 'killed')
-    run([PYTHON, 'tools/train.py', str(config), '--work-dir', work,
-         '--cfg-options', 'train_cfg.max_iters=2'])
-    resumed = losses(run([PYTHON, 'tools/train.py', str(config),
-                          '--work-dir', work, '--resume']))
+    run([
+        PYTHON, 'tools/train.py',
+        str(config), '--work-dir', work, '--cfg-options',
+        'train_cfg.max_iters=2'
+    ])
+    resumed = losses(
+        run([
+            PYTHON, 'tools/train.py',
+            str(config), '--work-dir', work, '--resume'
+        ]))
     assert [it for it, _ in straight] == ['1', '2', '3', '4']
     assert 'loss_warp' in straight[2][1] and 'loss_task' in straight[3][1]
     assert resumed == straight[2:]
@@ -370,8 +379,8 @@ def test_matching_loss_mask_gradients():
         fg = torch.full((1, 1, 4, 4), 0.5, requires_grad=True)
         theta = torch.tensor([[[1.0, 0.0, 0.1], [0.0, 1.0, 0.0]]],
                              requires_grad=True)
-        value = ForegroundMatchingLoss(mask_gradient=mode)(
-            corr, Warp(theta), fg)
+        value = ForegroundMatchingLoss(mask_gradient=mode)(corr, Warp(theta),
+                                                           fg)
         value.backward()
         assert theta.grad.abs().sum() > 0  # the warp always learns
         grads[mode] = fg.grad

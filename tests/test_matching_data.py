@@ -42,10 +42,12 @@ def test_pck_metric_means_over_pairs():
             dict(keypoints=np.array(gt, float), pck_size=size)
         ])
 
-    metric.process(None, [
-        group([[0, 0], [50, 0]], [[0, 0], [0, 0]], 100, 'a'),  # 1/2
-        group([[1, 1]], [[0, 0]], 100, 'b'),  # 1
-    ])
+    metric.process(
+        None,
+        [
+            group([[0, 0], [50, 0]], [[0, 0], [0, 0]], 100, 'a'),  # 1/2
+            group([[1, 1]], [[0, 0]], 100, 'b'),  # 1
+        ])
     assert metric.compute_metrics(metric.results) == {'PCK@0.1': 75.0}
     with pytest.raises(KeyError, match='pred_keypoints'):
         metric.process(None, [dict(image_samples=[dict(), dict()])])
@@ -87,8 +89,8 @@ def test_pf_pascal_csv(tmp_path):
     root = write_pf_pascal(str(tmp_path))
     ds = PFPascalDataset(root, pipeline=[])
     assert ds.pairs == [(0, 1)]
-    assert np.allclose(ds.get_data_info(0)['keypoints'],
-                       [[1, 4], [2, 5], [3, 6]])
+    assert np.allclose(
+        ds.get_data_info(0)['keypoints'], [[1, 4], [2, 5], [3, 6]])
     second = ds.get_data_info(1)
     assert second['pck_size'] == 30.0  # keypoint box 30 x 10
     assert second['class_name'] == '3'
@@ -165,8 +167,8 @@ def test_real_tss_flow_targets_land_on_the_second_mask():
     assert len(ds.pairs) == 6
     for i, j in ds.pairs:
         second = ds.get_data_info(j)
-        mask = read_binary_mask(second['seg_map_path'],
-                                nonzero_foreground=True)
+        mask = read_binary_mask(
+            second['seg_map_path'], nonzero_foreground=True)
         xy = np.round(second['keypoints']).astype(int)
         xy[:, 0] = xy[:, 0].clip(0, mask.shape[1] - 1)
         xy[:, 1] = xy[:, 1].clip(0, mask.shape[0] - 1)

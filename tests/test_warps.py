@@ -4,11 +4,10 @@ import math
 import pytest
 import torch
 
-from cosegtools.models.utils.warps import (Warp, affine_points,
-                                           compose_points, control_grid,
-                                           random_warp, regular_points,
-                                           to_normalised, to_pixels,
-                                           tps_points)
+from cosegtools.models.utils.warps import (Warp, affine_points, compose_points,
+                                           control_grid, random_warp,
+                                           regular_points, to_normalised,
+                                           to_pixels, tps_points)
 
 
 def translation(dx, dy, batch=1):
@@ -91,8 +90,8 @@ def test_pixel_coordinates_round_trip():
     pixels = torch.tensor([[0.0, 0.0], [239.0, 119.0], [10.5, 3.25]])
     normalised = to_normalised(pixels, 120, 240)
     # pixel 0 is centred half a pixel in from the left edge (-1)
-    assert torch.allclose(normalised[0], torch.tensor([-1 + 1 / 240,
-                                                       -1 + 1 / 120]))
+    assert torch.allclose(normalised[0],
+                          torch.tensor([-1 + 1 / 240, -1 + 1 / 120]))
     assert torch.allclose(to_pixels(normalised, 120, 240), pixels, atol=1e-4)
 
 
@@ -102,7 +101,8 @@ def test_warp_mask_and_features_same_grid():
     feats = mask.repeat(1, 5, 1, 1)
     warp = Warp(translation(0.25, 0.0, batch=2))
     assert torch.allclose(
-        warp.apply(feats), warp.apply(mask).repeat(1, 5, 1, 1))
+        warp.apply(feats),
+        warp.apply(mask).repeat(1, 5, 1, 1))
 
 
 def test_random_warp_is_reproducible_and_bounded():

@@ -4,8 +4,9 @@ Each dataset lists *pairs*: entry ``2k`` and ``2k + 1`` of ``data_list`` are
 the first and second image of pair k (an image in several pairs appears once
 per pair), and :class:`CoSegPairListSampler` yields exactly these pairs.
 Every entry carries ``keypoints`` (K, 2) in original pixels (x, y; NaN where
-not annotated), the pair's second entry also ``pck_size`` (None on the first): the length PCK
-thresholds are relative to (see :mod:`cosegtools.evaluation.pck_metric`).
+not annotated); the pair's second entry also ``pck_size``, the length PCK
+thresholds are relative to (None on the first entry)
+(see :mod:`cosegtools.evaluation.pck_metric`).
 
 The data is not shipped with the toolbox; the loaders read the published
 formats:
@@ -141,8 +142,9 @@ class KeypointPairDataset(BaseCoSegDataset):
         self._metainfo['classes'] = tuple(classes)
         data_list = []
         for k, pair in enumerate(pairs):
-            first_kps, second_kps = (np.asarray(kps, np.float32).reshape(
-                -1, 2) for kps in pair['keypoints'])
+            first_kps, second_kps = (
+                np.asarray(kps, np.float32).reshape(-1, 2)
+                for kps in pair['keypoints'])
             if first_kps.shape != second_kps.shape:
                 raise ValueError(
                     f'pair {k} ({pair["first"]}, {pair["second"]}): '
@@ -188,7 +190,10 @@ class TSSDataset(KeypointPairDataset):
     """
     default_pck_reference = 'mask_box'
 
-    def __init__(self, data_root, grid_step: int = 8, max_points: int = 500,
+    def __init__(self,
+                 data_root,
+                 grid_step: int = 8,
+                 max_points: int = 500,
                  **kwargs):
         self.grid_step = grid_step
         self.max_points = max_points
@@ -236,7 +241,9 @@ class PFPascalDataset(KeypointPairDataset):
     ``data_root``. ``pck_size`` defaults to the box of the second image's
     keypoints."""
 
-    def __init__(self, data_root, ann_file='test_pairs_pf_pascal.csv',
+    def __init__(self,
+                 data_root,
+                 ann_file='test_pairs_pf_pascal.csv',
                  **kwargs):
         # mmengine joins ann_file to data_root
         super().__init__(data_root, ann_file=ann_file, **kwargs)
@@ -249,14 +256,15 @@ class PFPascalDataset(KeypointPairDataset):
         pairs = []
         with open(path, newline='') as f:
             reader = csv.DictReader(f)
-            need = {'source_image', 'target_image', 'class', 'XA', 'YA', 'XB',
-                    'YB'}
+            need = {
+                'source_image', 'target_image', 'class', 'XA', 'YA', 'XB', 'YB'
+            }
             missing = need - set(reader.fieldnames or ())
             if missing:
                 raise ValueError(f'{path}: missing columns {sorted(missing)}')
             for line, row in enumerate(reader, 2):
-                xa, ya, xb, yb = (_floats(row[k])
-                                  for k in ('XA', 'YA', 'XB', 'YB'))
+                xa, ya, xb, yb = (
+                    _floats(row[k]) for k in ('XA', 'YA', 'XB', 'YB'))
                 if not len(xa) == len(ya) == len(xb) == len(yb):
                     raise ValueError(f'{path}:{line}: keypoint lists of '
                                      'different lengths')
@@ -264,8 +272,8 @@ class PFPascalDataset(KeypointPairDataset):
                     dict(
                         first=osp.join(self.data_root, row['source_image']),
                         second=osp.join(self.data_root, row['target_image']),
-                        keypoints=(np.stack([xa, ya], 1),
-                                   np.stack([xb, yb], 1)),
+                        keypoints=(np.stack([xa, ya], 1), np.stack([xb, yb],
+                                                                   1)),
                         class_name=str(row['class'])))
         return pairs
 

@@ -96,10 +96,12 @@ class PCKMetric(BaseMetric):
             if scores[self.alphas[0]] is None:
                 continue
             self.results.append(
-                dict(class_name=first.get('class_name', ''), **{
-                    f'{alpha:g}': value
-                    for alpha, value in scores.items()
-                }))
+                dict(
+                    class_name=first.get('class_name', ''),
+                    **{
+                        f'{alpha:g}': value
+                        for alpha, value in scores.items()
+                    }))
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
         logger = MMLogger.get_current_instance()
@@ -116,8 +118,9 @@ class PCKMetric(BaseMetric):
             table.append([name, len(values[keys[0]])] +
                          [f'{100 * np.mean(values[k]):.2f}' for k in keys])
         metrics = OrderedDict(
-            (f'PCK@{k}', round(100 * float(np.mean([r[k] for r in results])),
-                               2)) for k in keys)
+            (f'PCK@{k}', round(100 * float(np.mean([r[k]
+                                                    for r in results])), 2))
+            for k in keys)
         table.append(['mean over pairs', len(results)] +
                      [f'{v:.2f}' for v in metrics.values()])
         print_log('\n' + AsciiTable(table).table, logger=logger)

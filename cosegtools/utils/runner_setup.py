@@ -10,7 +10,6 @@ from mmengine.logging import print_log
 from cosegtools import compat
 from .setup_env import check_default_scope, register_all_modules
 
-
 # top-level keys mmengine 0.10's Runner.from_cfg reads, and the project's own
 RUNNER_KEYS = ('model', 'work_dir', 'train_dataloader', 'val_dataloader',
                'test_dataloader', 'train_cfg', 'val_cfg', 'test_cfg',
@@ -18,8 +17,8 @@ RUNNER_KEYS = ('model', 'work_dir', 'train_dataloader', 'val_dataloader',
                'val_evaluator', 'test_evaluator', 'default_hooks',
                'custom_hooks', 'data_preprocessor', 'load_from', 'resume',
                'launcher', 'env_cfg', 'log_processor', 'log_level',
-               'visualizer', 'default_scope', 'randomness',
-               'experiment_name', 'custom_imports')
+               'visualizer', 'default_scope', 'randomness', 'experiment_name',
+               'custom_imports')
 
 
 def misspelt_keys(cfg):
@@ -73,8 +72,8 @@ def check_option_types(cfg, cfg_options):
             ok = isinstance(value, int) and not isinstance(value, bool)
             expected = 'an integer'
         elif isinstance(current, float):
-            ok = isinstance(value, (int, float)) and not isinstance(
-                value, bool)
+            ok = isinstance(value,
+                            (int, float)) and not isinstance(value, bool)
             expected = 'a number'
         else:
             continue
@@ -119,8 +118,9 @@ def load_run_config(config_path,
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(config_path))[0])
-    timeout = cfg.get('env_cfg', {}).get('dist_cfg', {}).get(
-        'timeout', compat.CPU_DIST_TIMEOUT)
+    timeout = cfg.get('env_cfg', {}).get('dist_cfg',
+                                         {}).get('timeout',
+                                                 compat.CPU_DIST_TIMEOUT)
     if launcher != 'none' and compat.init_cpu_distributed(timeout=timeout):
         compat.cpu_distributed_cfg(cfg)
     return cfg

@@ -172,7 +172,9 @@ def main(argv=None):
     model = MODELS.build(cfg.model)
     model.extractor.init_weights()  # a Pretrained init_cfg loads here
     model.eval()
-    tables = [loss_table(model, images, masks) for images, masks in collections]
+    tables = [
+        loss_table(model, images, masks) for images, masks in collections
+    ]
     rows = [(name, *np.mean([t[i][1:] for t in tables], axis=0))
             for i, (name, *_) in enumerate(tables[0])]
     table = [['map', 'mean d+', 'mean d-', 'loss']]

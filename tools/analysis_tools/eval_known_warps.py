@@ -37,11 +37,13 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config')
     parser.add_argument('checkpoint', nargs='?')
-    parser.add_argument('--identity', action='store_true',
-                        help='score the identity transform')
+    parser.add_argument(
+        '--identity', action='store_true', help='score the identity transform')
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--num-images', type=int,
-                        help='only the first N images of the test set')
+    parser.add_argument(
+        '--num-images',
+        type=int,
+        help='only the first N images of the test set')
     parser.add_argument('--data-root', help='override the test data_root')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args(argv)
@@ -60,8 +62,8 @@ def keypoints_on_object(true: Warp, mask: np.ndarray, grid: int = 10):
     inside = ((pixels[:, 0] >= 0) & (pixels[:, 0] < w) & (pixels[:, 1] >= 0)
               & (pixels[:, 1] < h))
     keep = inside.clone()
-    keep[inside] = torch.from_numpy(
-        mask[pixels[inside, 1], pixels[inside, 0]] > 0)
+    keep[inside] = torch.from_numpy(mask[pixels[inside, 1], pixels[inside,
+                                                                   0]] > 0)
     return points[0][keep], source[keep]
 
 
@@ -73,8 +75,8 @@ def main(argv=None):
     if args.data_root:
         cfg.test_dataloader.dataset.data_root = args.data_root
     model = init_model(cfg, args.checkpoint)
-    warp_ranges = dict((cfg.model.get('train_cfg') or {}).get(
-        'synthetic_warp', {}))
+    warp_ranges = dict((cfg.model.get('train_cfg')
+                        or {}).get('synthetic_warp', {}))
     dataset = DATASETS.build(cfg.test_dataloader.dataset)
     count = len(dataset) if args.num_images is None else min(
         args.num_images, len(dataset))

@@ -85,7 +85,9 @@ class ForegroundMatchingLoss(_NamedLoss):
                              f'{MASK_GRADIENTS}, got {mask_gradient!r}')
         self.mask_gradient = mask_gradient
 
-    def matching_scores(self, corr: Tensor, warp: Warp,
+    def matching_scores(self,
+                        corr: Tensor,
+                        warp: Warp,
                         source_size=None) -> Tensor:
         """s(p), (N, Hx * Wx).
 
@@ -112,7 +114,10 @@ class ForegroundMatchingLoss(_NamedLoss):
         weight = (1 - offset.abs() / self.phi).clamp_min(0).prod(-1)
         return (weight * corr.flatten(2).transpose(1, 2)).sum(-1)
 
-    def forward(self, corr: Tensor, warp: Warp, foreground: Tensor,
+    def forward(self,
+                corr: Tensor,
+                warp: Warp,
+                foreground: Tensor,
                 source_size=None) -> Tensor:
         """
         Args:
@@ -206,9 +211,7 @@ class CrossNetworkConsistencyLoss(_NamedLoss):
         loss_name (str): key in the loss dict.
     """
 
-    def __init__(self,
-                 loss_weight: float = 1.0,
-                 loss_name: str = 'loss_task'):
+    def __init__(self, loss_weight: float = 1.0, loss_name: str = 'loss_task'):
         super().__init__(loss_weight, loss_name)
 
     def forward(self, logits_x: Tensor, probs_y: Tensor, warp: Warp) -> Tensor:
@@ -224,8 +227,8 @@ class CrossNetworkConsistencyLoss(_NamedLoss):
         target, valid = warped[:, :1], (warped[:, 1:] > 0.999).float()
         loss = F.binary_cross_entropy_with_logits(
             logits_x, target.clamp(0, 1), reduction='none')
-        return self.loss_weight * (loss * valid).sum() / valid.sum().clamp_min(
-            1.0)
+        return self.loss_weight * (loss *
+                                   valid).sum() / valid.sum().clamp_min(1.0)
 
 
 @MODELS.register_module()

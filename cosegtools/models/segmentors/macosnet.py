@@ -162,7 +162,9 @@ class MaCoSNet(CoSegmentor):
         """Stage one: regress random known warps of the images."""
         generator = torch.Generator().manual_seed(self.seed * 1000003 + step)
         true = random_warp(
-            flat.shape[0], generator, device=flat.device,
+            flat.shape[0],
+            generator,
+            device=flat.device,
             **self.synthetic_warp)
         warped = true.apply(flat)  # warped(q) = image(true(q))
         feats = self.correlated(self.extract_feat(torch.cat([flat, warped])))
@@ -217,8 +219,8 @@ class MaCoSNet(CoSegmentor):
         matcher must beat)."""
         if (self.test_cfg or {}).get('identity_matching', False):
             return Warp.identity(targets.shape[0], targets.device)
-        feats = self.correlated(self.extract_feat(torch.cat([targets,
-                                                             sources])))
+        feats = self.correlated(
+            self.extract_feat(torch.cat([targets, sources])))
         target, source = feats.chunk(2)
         return self.regressor(target, source)
 
@@ -249,7 +251,8 @@ class MaCoSNet(CoSegmentor):
         original and in the resized image.
         """
         points = torch.as_tensor(
-            first.metainfo['keypoints'], dtype=torch.float32,
+            first.metainfo['keypoints'],
+            dtype=torch.float32,
             device=warp.affine.device)
         h1, w1 = first.metainfo['ori_shape'][:2]
         h2, w2 = second.metainfo['ori_shape'][:2]

@@ -126,7 +126,7 @@ class UpConvDecoder(nn.Module):
             if fusion == 'concat':
                 first_in += skip_channels * skip_stages.count(stage)
             elif upsample != 'deconv' and stage in skip_stages:
-                # attention and additive fusion need the stage width before fusing
+                # attention and additive fusion need the stage width first
                 self.up[-1] = ConvModule(
                     prev, width, 1, conv_cfg=conv_cfg, norm_cfg=norm_cfg)
                 first_in = width

@@ -42,7 +42,8 @@ class TransformRegression(nn.Module):
         self.convs = nn.Sequential(
             ConvModule(in_channels, channels[0], 7, norm_cfg=norm_cfg),
             ConvModule(channels[0], channels[1], 5, norm_cfg=norm_cfg))
-        self.fc = nn.Linear(channels[1] * (h - 10) * (w - 10), identity.numel())
+        self.fc = nn.Linear(channels[1] * (h - 10) * (w - 10),
+                            identity.numel())
         nn.init.zeros_(self.fc.weight)
         with torch.no_grad():
             self.fc.bias.copy_(identity.flatten())

@@ -48,7 +48,8 @@ def _tps_kernel(dist_sq: Tensor) -> Tensor:
     return dist_sq * torch.log(dist_sq.clamp_min(1e-12))
 
 
-def tps_points(targets: Tensor, points: Tensor,
+def tps_points(targets: Tensor,
+               points: Tensor,
                controls: Optional[Tensor] = None) -> Tensor:
     """Thin-plate spline that maps the control points onto ``targets``.
 
@@ -87,7 +88,10 @@ def tps_points(targets: Tensor, points: Tensor,
     return _tps_kernel(dist_sq) @ weights + point_poly @ affine
 
 
-def regular_points(height: int, width: int, batch: int = 1, device=None,
+def regular_points(height: int,
+                   width: int,
+                   batch: int = 1,
+                   device=None,
                    dtype=None) -> Tensor:
     """(N, h * w, 2) pixel-centre points of an h x w grid, row-major."""
     ys = (torch.arange(height, device=device, dtype=dtype) * 2 + 1) / height
@@ -142,11 +146,13 @@ class Warp:
 
     def grid(self, height: int, width: int) -> Tensor:
         """(N, h, w, 2) sampling grid for ``grid_sample``."""
-        target = regular_points(height, width, len(self),
-                                self.affine.device, self.affine.dtype)
+        target = regular_points(height, width, len(self), self.affine.device,
+                                self.affine.dtype)
         return self.points(target).view(len(self), height, width, 2)
 
-    def apply(self, source: Tensor, size: Optional[Sequence[int]] = None,
+    def apply(self,
+              source: Tensor,
+              size: Optional[Sequence[int]] = None,
               mode: str = 'bilinear') -> Tensor:
         """Warps ``source`` (N, C, H, W) into the target frame (default the
         same size); outside the source gives 0."""
@@ -195,7 +201,8 @@ def random_warp(batch: int,
     linear = torch.stack([
         torch.stack([cos * scale[:, 0], -sin * scale[:, 1]], dim=1),
         torch.stack([sin * scale[:, 0], cos * scale[:, 1]], dim=1)
-    ], dim=1)
+    ],
+                         dim=1)
     shift = uniform(batch, 2, scale=translation)
     affine = torch.cat([linear, shift[:, :, None]], dim=2)
     tps = control_grid(3)[None] + uniform(batch, 9, 2, scale=tps_jitter)
