@@ -245,6 +245,29 @@ def test_mask_conventions(tmp_path):
     pal.putpalette([0, 0, 0, 255, 255, 255] + [0] * 762)
     pal.save(path)
     assert read_binary_mask(path).tolist() == [[0, 1], [0, 0]]
+    # stray grey values (the TSS kit's masks): refused by default, foreground
+    # with nonzero_foreground (the kit's rule)
+    cv2.imwrite(path, np.array([[0, 16], [255, 0]], np.uint8))
+    with pytest.raises(DatasetFileError, match='0/255 or 0/1'):
+        read_binary_mask(path)
+    assert read_binary_mask(
+        path, nonzero_foreground=True).tolist() == [[0, 1], [1, 0]]
+
+
+def test_dataset_without_masks_reads_none(class_folder_root):
+    import shutil
+    from cosegtools.datasets import CoSegClassFolderDataset, LoadCoSegMask
+    for name in ('Cat', 'Dog'):
+        shutil.rmtree(osp.join(class_folder_root, name, 'masks'))
+    with pytest.raises(DatasetFileError, match='no mask for this image'):
+        CoSegClassFolderDataset(class_folder_root, pipeline=[])
+    ds = CoSegClassFolderDataset(
+        class_folder_root, with_masks=False, pipeline=[])
+    info = ds.get_data_info(0)
+    assert info['seg_map_path'] is None
+    with pytest.raises(ValueError, match=r'img_0000.jpg: LoadCoSegMask needs'
+                       r' a mask.*with_masks=False'):
+        LoadCoSegMask()(dict(info, has_common=1))
 
 
 # ------------------------------------------------------------------ samplers
