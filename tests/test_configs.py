@@ -190,6 +190,7 @@ def test_cfg_option_of_the_wrong_type_is_named():
         'optim_wrapper.optimizer.lr': 1,  # an int is a number
         'model.channels_last': False,
         'data_root': 'elsewhere',
+        'train_cfg.val_interval': None,  # None is always accepted
         'new_key': 'anything'
     })
     with pytest.raises(ValueError,

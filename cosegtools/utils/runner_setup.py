@@ -63,8 +63,8 @@ def check_option_types(cfg, cfg_options):
     ValueError naming the option; ints are accepted for floats."""
     for key, value in (cfg_options or {}).items():
         current = _lookup(cfg, key)
-        if current is _MISSING or current is None:
-            continue
+        if current is _MISSING or current is None or value is None:
+            continue  # None switches an option off or means 'default'
         if isinstance(current, bool):
             ok = isinstance(value, bool)
             expected = 'True or False'

@@ -182,11 +182,14 @@ def main(argv=None):
               for name, dp, dn, loss in rows]
     count = sum(len(images) for images, _ in collections)
     area = np.mean([masks.mean().item() for _, masks in collections])
-    where = (f'{len(collections)} classes of {args.class_dir} (one group '
-             'each, rows averaged over the classes)'
-             if args.all_classes else f'{args.class_dir}, one group')
-    print(f'{count} images, {where}, at {args.size}x{args.size}; object '
-          f'area {100 * area:.1f}%')
+    if args.all_classes:
+        where = (f'{count} images of {len(collections)} classes of '
+                 f'{args.class_dir} (one group each, rows averaged over the '
+                 'classes)')
+    else:
+        where = f'{count} images of {args.class_dir}, one group'
+    print(f'{where}, at {args.size}x{args.size}; object area '
+          f'{100 * area:.1f}%')
     print(AsciiTable(table).table)
 
 
