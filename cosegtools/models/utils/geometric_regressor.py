@@ -96,10 +96,6 @@ class GeometricRegressor(BaseModule):
             TransformRegression(positions, self.feat_size, control_grid(3),
                                 channels, norm_cfg) if with_tps else None)
 
-    def init_weights(self):
-        # keep the identity initialisation of the FC layers
-        pass
-
     def forward(self,
                 feat_x: Tensor,
                 feat_y: Tensor,
