@@ -4,6 +4,7 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 
@@ -11,6 +12,7 @@ from cosegtools.models import (CoSegDataPreProcessor, DOCSHead,
                                EfficientNetLite, VGG16, global_correlation,
                                windowed_correlation)
 from cosegtools.models.backbones.efficientnet_lite import SamePadConv2d
+from cosegtools.models.segmentors.group_inference import GroupInference
 from cosegtools.registry import MODELS
 from cosegtools.structures import CoSegDataSample
 
@@ -360,6 +362,74 @@ def test_flip_test_averages_the_mirrored_groups_logits():
     assert torch.allclose(both, expected, atol=1e-5)
     # a model that is not mirror-symmetric: the average is a new prediction
     assert not torch.allclose(both, plain, atol=1e-3)
+
+
+def random_spatial_model():
+    torch.manual_seed(0)
+    model = tiny_segmentor(in_channels=320).eval()
+    with torch.no_grad():  # random weights: a map that varies in space
+        for param in model.parameters():
+            param.normal_(0, 0.5)
+    return model
+
+
+def test_multi_scale_test_averages_the_resized_views_logits():
+    model = random_spatial_model()
+    flat = torch.randn(4, 3, 64, 96)
+    with torch.no_grad():
+        plain, _ = model.predict_flat(flat, 2)
+        small, _ = model.predict_flat(
+            F.interpolate(flat, size=(48, 72), mode='bilinear'), 2)
+        small_mirrored, _ = model.predict_flat(
+            F.interpolate(flat.flip(-1), size=(48, 72), mode='bilinear'), 2)
+        model.test_cfg = dict(scales=[0.75, 1.0], flip=True)
+        assert model.test_views() == [(1.0, False), (1.0, True),
+                                      (0.75, False), (0.75, True)]
+        four, _ = model.predict_flat(flat, 2)
+        model.test_cfg = dict(flip=True)
+        plain_and_mirrored, _ = model.predict_flat(flat, 2)
+
+    def back(x):
+        return F.interpolate(x, size=(64, 96), mode='bilinear')
+
+    expected = (2 * plain_and_mirrored + back(small) +
+                back(small_mirrored).flip(-1)) / 4
+    assert torch.allclose(four, expected, atol=1e-5)
+    assert not torch.allclose(four, plain_and_mirrored, atol=1e-3)
+
+
+def test_group_inference_runs_every_test_view():
+    model = random_spatial_model()
+    model.group_inference = GroupInference('one_vs_rest')
+    images = torch.randn(3, 3, 64, 64)
+    with torch.no_grad():
+        plain, _ = model.group_inference(model, images)
+        mirrored, _ = model.group_inference(model, images.flip(-1))
+        model.test_cfg = dict(flip=True)
+        sample = SegDataSample(metainfo=dict(
+            img_path='a.png', ori_shape=(64, 64), img_shape=(64, 64)))
+        group = CoSegDataSample()
+        group.image_samples = [sample.clone() for _ in range(3)]
+        model.predict_by_strategy(images[None], [group])
+    expected = (plain + mirrored.flip(-1)) / 2
+    got = torch.stack(
+        [s.seg_logits.data for s in group.image_samples]).softmax(1)
+    assert torch.allclose(got, expected, atol=1e-4)
+    assert not torch.allclose(got, plain, atol=1e-3)
+
+
+def test_bad_test_scales_fail_when_the_model_is_built():
+    with pytest.raises(ValueError, match='test_cfg.scales'):
+        MODELS.build(
+            dict(
+                type='CoSegmentor',
+                backbone=dict(
+                    type='EfficientNetLite',
+                    arch='lite0',
+                    pretrained=False,
+                    out_indices=(4, )),
+                decode_head=dict(type='DOCSHead', in_channels=320),
+                test_cfg=dict(scales=[1.0, -0.5])))
 
 
 def test_channels_last_backbone_gives_the_same_logits():

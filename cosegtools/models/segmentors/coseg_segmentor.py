@@ -1,7 +1,8 @@
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import mmcv
 import torch
+import torch.nn.functional as F
 
 from mmseg.models.segmentors.base import BaseSegmentor
 from torch import Tensor
@@ -73,8 +74,13 @@ class CoSegmentor(BaseSegmentor):
             :class:`GroupInference` strategy for the groups given at test
             time (e.g. whole classes): ``dict(strategy='all_tuples', k=2)``.
             Without it a group is fed to the head as it is.
-            ``test_cfg.flip`` (bool): average the logits of the groups and
-            of their left-right mirror images (test-time augmentation).
+            ``test_cfg.flip`` (bool) and ``test_cfg.scales`` (list of
+            float, default ``[1.0]``): test-time augmentation. Every group
+            also runs mirrored left to right and/or resized by each scale
+            (all images of a group together, so their correspondences
+            hold); the predictions of all views, brought back to the input
+            size, are averaged. This holds for groups fed as they are and
+            for ``group_inference``.
             ``test_cfg.postprocess`` (dict or short name, optional): a mask
             post-processor (:mod:`cosegtools.models.postprocessors`) applied
             to each image's foreground probability at its original size.
@@ -106,6 +112,7 @@ class CoSegmentor(BaseSegmentor):
         self.out_channels = self.decode_head.out_channels
         self.train_cfg = train_cfg
         self.test_cfg = test_cfg
+        self.test_views()  # a bad test_cfg.scales fails here, not in testing
         group_cfg = (test_cfg or {}).get('group_inference')
         self.group_inference = (
             GroupInference(**group_cfg) if group_cfg else None)
@@ -166,30 +173,75 @@ class CoSegmentor(BaseSegmentor):
         self.refine_masks(samples)
         return data_samples
 
+    def test_views(self) -> List[Tuple[float, bool]]:
+        """The (scale, mirrored) views of ``test_cfg.scales`` and
+        ``test_cfg.flip``; the first is the plain view when 1.0 is among
+        the scales."""
+        cfg = self.test_cfg or {}
+        scales = list(cfg.get('scales', [1.0]))
+        if not scales or any(
+                not isinstance(s, (int, float)) or s <= 0 for s in scales):
+            raise ValueError('test_cfg.scales must be a list of positive '
+                             f'numbers, got {scales!r}')
+        scales.sort(key=lambda s: s != 1.0)
+        flips = [False, True] if cfg.get('flip', False) else [False]
+        return [(s, f) for s in scales for f in flips]
+
+    @staticmethod
+    def to_view(images: Tensor, scale: float, mirrored: bool) -> Tensor:
+        """Images (n, 3, H, W) as seen in a test-time view."""
+        if mirrored:
+            images = images.flip(-1)
+        if scale != 1.0:
+            size = [max(1, round(d * scale)) for d in images.shape[-2:]]
+            images = F.interpolate(
+                images, size=size, mode='bilinear', align_corners=False)
+        return images
+
+    @staticmethod
+    def from_view(maps: Tensor, size, mirrored: bool) -> Tensor:
+        """Maps (n, K, h, w) of a view back at the input ``size``."""
+        if tuple(maps.shape[-2:]) != tuple(size):
+            maps = F.interpolate(
+                maps, size=size, mode='bilinear', align_corners=False)
+        return maps.flip(-1) if mirrored else maps
+
     def predict_flat(self, flat: Tensor, group_size: int):
         """Logits (N*G, K, H, W) at the input size and the decision gate's
-        scores (or None) of flattened groups. With ``test_cfg.flip`` the
-        groups also run mirrored left to right (all images of a group
-        together, so their correspondences hold) and the logits of both
-        passes are averaged; the scores are the unflipped pass's."""
+        scores (or None) of flattened groups: the mean logits of the
+        test-time views (:meth:`test_views`); the scores are the first
+        view's."""
         size = flat.shape[-2:]
-        seg_logits, scores = self.decode_head.predict_with_scores(
-            self.extract_feat(flat), group_size, size, self.test_cfg)
-        if (self.test_cfg or {}).get('flip', False):
-            mirrored, _ = self.decode_head.predict_with_scores(
-                self.extract_feat(flat.flip(-1)), group_size, size,
+        logit_sum, first_scores = 0, None
+        views = self.test_views()
+        for i, (scale, mirrored) in enumerate(views):
+            view = self.to_view(flat, scale, mirrored)
+            logits, scores = self.decode_head.predict_with_scores(
+                self.extract_feat(view), group_size, view.shape[-2:],
                 self.test_cfg)
-            seg_logits = (seg_logits + mirrored.flip(-1)) / 2
-        return seg_logits, scores
+            logit_sum = logit_sum + self.from_view(logits, size, mirrored)
+            if i == 0:
+                first_scores = scores
+        return logit_sum / len(views), first_scores
 
     def predict_by_strategy(self, inputs: Tensor, data_samples):
-        """Each group through :attr:`group_inference`."""
+        """Each group through :attr:`group_inference`, for every test-time
+        view (the mean probabilities; the first view's scores)."""
+        views = self.test_views()
         for images, group in zip(inputs, data_samples):
-            probs, scores = self.group_inference(
-                self, images, key=group.image_samples[0].img_path)
+            prob_sum, first_scores = 0, None
+            for i, (scale, mirrored) in enumerate(views):
+                probs, scores = self.group_inference(
+                    self,
+                    self.to_view(images, scale, mirrored),
+                    key=group.image_samples[0].img_path)
+                prob_sum = prob_sum + self.from_view(
+                    probs, images.shape[-2:], mirrored)
+                if i == 0:
+                    first_scores = scores
             self.postprocess_result(
-                probs_to_logits(probs), group.image_samples)
-            self.attach_scores(group.image_samples, scores)
+                probs_to_logits(prob_sum / len(views)), group.image_samples)
+            self.attach_scores(group.image_samples, first_scores)
             self.refine_masks(group.image_samples)
         return data_samples
 
