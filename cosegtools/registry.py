@@ -36,7 +36,7 @@ def _child(name, parent, locations=()):
         name, parent=parent, scope=SCOPE, locations=list(locations))
 
 
-RUNNERS = _child('runner', MMSEG_RUNNERS)
+RUNNERS = _child('runner', MMSEG_RUNNERS, ['cosegtools.engine'])
 LOOPS = _child('loop', MMSEG_LOOPS)
 HOOKS = _child('hook', MMSEG_HOOKS, ['cosegtools.engine.hooks'])
 DATASETS = _child('dataset', MMSEG_DATASETS, ['cosegtools.datasets'])

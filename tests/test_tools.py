@@ -40,6 +40,16 @@ def test_train_then_test_writes_masks_and_overlays(tmp_path):
     log = run([PYTHON, 'tools/train.py', config, '--work-dir', work])
     assert 'Iter(train) [4/4]' in log
     assert 'mean over classes' in log  # the per-class table
+    # a short console start-up; the details stay in the run's log file
+    start_up = log[:log.index('Iter(train)')].splitlines()
+    assert len(start_up) < 60, '\n'.join(start_up)
+    assert 'Iter(train) [1/4]' in log  # the first iteration is logged
+    assert 'backbone_lr' in log and 'decode_head_lr' in log
+    log_file = glob.glob(osp.join(work, '*', '*.log'))[0]
+    with open(log_file) as f:
+        details = f.read()
+    for kept in ('System environment', 'Config:', 'paramwise_options'):
+        assert kept in details and kept not in log
     out, show = str(tmp_path / 'masks'), str(tmp_path / 'show')
     log = run([
         PYTHON, 'tools/test.py', config,

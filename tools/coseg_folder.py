@@ -26,7 +26,6 @@ import cosegtools  # noqa: F401  (applies the stack work-arounds first)
 import mmcv
 from mmengine.config import DictAction
 from mmengine.logging import print_log
-from mmengine.runner import Runner
 from mmengine.utils import ProgressBar
 from terminaltables import AsciiTable
 
@@ -36,7 +35,7 @@ from cosegtools.evaluation.coseg_metric import (format_table, image_scores,
                                                 summarise)
 from cosegtools.models.postprocessors import build_postprocessor
 from cosegtools.registry import DATASETS, MODELS
-from cosegtools.utils import load_run_config
+from cosegtools.utils import build_runner, load_run_config
 
 
 def parse_args():
@@ -84,7 +83,7 @@ def fit(cfg, dataset: dict):
                 'test_dataloader', 'test_cfg', 'test_evaluator'):
         cfg[key] = None
     start = time.perf_counter()
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     model = runner.train()
     seconds = dict(fit=time.perf_counter() - start)
     for hook in runner.hooks:

@@ -12,10 +12,10 @@ import cosegtools  # noqa: F401  (applies the stack work-arounds first)
 import torch.distributed as dist
 from cosegtools.engine import CheckpointError, load_checkpoint_strict
 from cosegtools.models.postprocessors import build_postprocessor
-from cosegtools.utils import load_run_config, use_test_data_root
+from cosegtools.utils import (build_runner, load_run_config,
+                              use_test_data_root)
 from mmengine.config import DictAction
 from mmengine.model import is_model_wrapper
-from mmengine.runner import Runner
 
 
 def parse_args():
@@ -78,7 +78,7 @@ def main():
     cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
         dict(type='CoSegOutputHook', out_dir=args.out, show_dir=args.show_dir)
     ]
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     model = runner.model.module if is_model_wrapper(
         runner.model) else runner.model
     try:

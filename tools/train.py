@@ -7,11 +7,11 @@ import sys
 import cosegtools  # noqa: F401  (applies the stack work-arounds first)
 import torch.distributed as dist
 from cosegtools.engine import CheckpointError, load_checkpoint_strict
-from cosegtools.utils import load_run_config
+from cosegtools.utils import build_runner, load_run_config
 from mmengine.config import DictAction
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
-from mmengine.runner import Runner, find_latest_checkpoint
+from mmengine.runner import find_latest_checkpoint
 
 
 def parse_args():
@@ -73,7 +73,7 @@ def main():
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.loss_scale = 'dynamic'
     cfg.resume = args.resume
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     if args.resume:
         check_resume_checkpoint(runner, cfg)
     runner.train()

@@ -1,4 +1,6 @@
 default_scope = 'cosegtools'
+# mmengine's Runner with a short console start-up (cosegtools/engine/runner.py)
+runner_type = 'CoSegRunner'
 env_cfg = dict(
     cudnn_benchmark=False,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),

@@ -1,7 +1,7 @@
-from .runner_setup import load_run_config, use_test_data_root
+from .runner_setup import build_runner, load_run_config, use_test_data_root
 from .setup_env import check_default_scope, register_all_modules
 
 __all__ = [
     'register_all_modules', 'check_default_scope', 'load_run_config',
-    'use_test_data_root'
+    'use_test_data_root', 'build_runner'
 ]

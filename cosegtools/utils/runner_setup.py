@@ -6,6 +6,7 @@ import sys
 
 from mmengine.config import Config
 from mmengine.logging import print_log
+from mmengine.runner import Runner
 
 from cosegtools import compat
 from .setup_env import check_default_scope, register_all_modules
@@ -18,7 +19,7 @@ RUNNER_KEYS = ('model', 'work_dir', 'train_dataloader', 'val_dataloader',
                'custom_hooks', 'data_preprocessor', 'load_from', 'resume',
                'launcher', 'env_cfg', 'log_processor', 'log_level',
                'visualizer', 'default_scope', 'randomness', 'experiment_name',
-               'custom_imports')
+               'custom_imports', 'runner_type')
 
 
 def misspelt_keys(cfg):
@@ -145,3 +146,12 @@ def use_test_data_root(cfg, data_root):
     if split and not osp.isfile(
             split if osp.isabs(split) else osp.join(data_root, split)):
         dataset.split_file = None
+
+
+def build_runner(cfg):
+    """The runner of a loaded config: ``runner_type`` (the project's configs
+    name :class:`~cosegtools.engine.CoSegRunner`) or mmengine's Runner."""
+    if 'runner_type' not in cfg:
+        return Runner.from_cfg(cfg)
+    from cosegtools.registry import RUNNERS
+    return RUNNERS.build(cfg)

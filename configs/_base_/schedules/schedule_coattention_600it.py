@@ -13,8 +13,10 @@ val_dataloader = None
 val_cfg = None
 val_evaluator = None
 default_hooks = dict(
+    runtime_info=dict(type='CoSegRuntimeInfoHook'),
     timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=20, log_metric_by_epoch=False),
+    logger=dict(
+        type='CoSegLoggerHook', interval=20, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(
         type='CheckpointHook',

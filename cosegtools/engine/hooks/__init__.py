@@ -1,4 +1,8 @@
 from .coattention_hook import CoAttentionMaskHook
+from .logging_hooks import CoSegLoggerHook, CoSegRuntimeInfoHook
 from .output_hook import CoSegOutputHook
 
-__all__ = ['CoAttentionMaskHook', 'CoSegOutputHook']
+__all__ = [
+    'CoAttentionMaskHook', 'CoSegLoggerHook', 'CoSegOutputHook',
+    'CoSegRuntimeInfoHook'
+]
