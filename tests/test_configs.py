@@ -215,5 +215,5 @@ def test_train_tool_stops_on_a_bad_option_in_one_line():
     assert proc.returncode != 0
     assert proc.stderr.strip().splitlines()[-1] == (
         "error: --cfg-options train_cfg.max_iters='abc': expected an integer "
-        '(the config has 600)')
+        '(the config has 600) [--debug shows the traceback]')
     assert 'Traceback' not in proc.stderr

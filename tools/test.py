@@ -6,14 +6,13 @@ Prints the per-class P/J table; ``--out`` writes the predicted masks and
 import argparse
 import os
 import os.path as osp
-import sys
 
 import cosegtools  # noqa: F401  (applies the stack work-arounds first)
 import torch.distributed as dist
-from cosegtools.engine import CheckpointError, load_checkpoint_strict
+from cosegtools.engine import load_checkpoint_strict
 from cosegtools.models.postprocessors import build_postprocessor
 from cosegtools.utils import (build_runner, load_run_config,
-                              use_test_data_root)
+                              report_user_errors, use_test_data_root)
 from mmengine.config import DictAction
 from mmengine.model import is_model_wrapper
 
@@ -45,6 +44,11 @@ def parse_args():
         choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none',
         help='job launcher')
+    parser.add_argument(
+        '--debug',
+        action='store_true',
+        help='show the traceback of an error in the input (data, config, '
+        'checkpoint, option) instead of one error line')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
@@ -52,23 +56,15 @@ def parse_args():
     return args
 
 
-def main():
-    args = parse_args()
+def test(args):
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint file {args.checkpoint!r} not '
                                 'found')
-    try:
-        cfg = load_run_config(args.config, args.cfg_options, args.work_dir,
-                              args.launcher)
-    except (FileNotFoundError, ValueError) as err:
-        # a user error: one line, no traceback
-        sys.exit(f'error: {err}')
+    cfg = load_run_config(args.config, args.cfg_options, args.work_dir,
+                          args.launcher)
     cfg.load_from = args.checkpoint
     if args.data_root:
-        try:
-            use_test_data_root(cfg, args.data_root)
-        except (OSError, ValueError) as err:
-            sys.exit(f'error: {err}')
+        use_test_data_root(cfg, args.data_root)
     if args.postprocess:
         # fail now, not after the model is built, on a bad name or a missing
         # optional package
@@ -81,15 +77,22 @@ def main():
     runner = build_runner(cfg)
     model = runner.model.module if is_model_wrapper(
         runner.model) else runner.model
-    try:
-        # mmengine would only warn, and test a partly random model
-        load_checkpoint_strict(model, args.checkpoint)
-    except CheckpointError as err:
-        sys.exit(f'error: {err}')
+    # mmengine would only warn, and test a partly random model
+    load_checkpoint_strict(model, args.checkpoint)
     runner.test()
-    # an undestroyed gloo group can abort the process at exit
-    if dist.is_initialized():
-        dist.destroy_process_group()
+
+
+def main():
+    args = parse_args()
+    try:
+        # bad data, config, checkpoint or option: one error line (--debug:
+        # the traceback)
+        with report_user_errors(args.debug):
+            test(args)
+    finally:
+        # an undestroyed gloo group can abort the process at exit
+        if dist.is_initialized():
+            dist.destroy_process_group()
 
 
 if __name__ == '__main__':

@@ -2,12 +2,12 @@
 import argparse
 import logging
 import os
-import sys
 
 import cosegtools  # noqa: F401  (applies the stack work-arounds first)
 import torch.distributed as dist
 from cosegtools.engine import CheckpointError, load_checkpoint_strict
-from cosegtools.utils import build_runner, load_run_config
+from cosegtools.utils import (build_runner, load_run_config,
+                              report_user_errors)
 from mmengine.config import DictAction
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
@@ -34,6 +34,11 @@ def parse_args():
         choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none',
         help='job launcher')
+    parser.add_argument(
+        '--debug',
+        action='store_true',
+        help='show the traceback of an error in the input (data, config, '
+        'checkpoint, option) instead of one error line')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
@@ -42,8 +47,8 @@ def parse_args():
 
 
 def check_resume_checkpoint(runner, cfg):
-    """Stops with one line if the checkpoint ``--resume`` would continue
-    from does not fit the model (mmengine would only warn)."""
+    """Stops if the checkpoint ``--resume`` would continue from does not fit
+    the model (mmengine would only warn)."""
     path = cfg.get('load_from') or find_latest_checkpoint(runner.work_dir)
     if path is None:
         return  # nothing to resume: mmengine trains from the start
@@ -52,17 +57,12 @@ def check_resume_checkpoint(runner, cfg):
     try:
         load_checkpoint_strict(model, path)
     except CheckpointError as err:
-        sys.exit(f'error: cannot resume: {err}')
+        raise CheckpointError(f'cannot resume: {err}') from err
 
 
-def main():
-    args = parse_args()
-    try:
-        cfg = load_run_config(args.config, args.cfg_options, args.work_dir,
-                              args.launcher)
-    except (FileNotFoundError, ValueError) as err:
-        # a user error: one line, no traceback
-        sys.exit(f'error: {err}')
+def train(args):
+    cfg = load_run_config(args.config, args.cfg_options, args.work_dir,
+                          args.launcher)
     if args.amp:
         if cfg.optim_wrapper.type == 'AmpOptimWrapper':
             print_log(
@@ -77,9 +77,19 @@ def main():
     if args.resume:
         check_resume_checkpoint(runner, cfg)
     runner.train()
-    # an undestroyed gloo group can abort the process at exit
-    if dist.is_initialized():
-        dist.destroy_process_group()
+
+
+def main():
+    args = parse_args()
+    try:
+        # bad data, config, checkpoint or option: one error line (--debug:
+        # the traceback)
+        with report_user_errors(args.debug):
+            train(args)
+    finally:
+        # an undestroyed gloo group can abort the process at exit
+        if dist.is_initialized():
+            dist.destroy_process_group()
 
 
 if __name__ == '__main__':

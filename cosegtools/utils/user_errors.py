@@ -1,0 +1,81 @@
+"""User errors (bad data, config, checkpoint or option) as one line.
+
+The tools run their work inside :func:`report_user_errors`: an error that
+the user's input caused ends the process with ``error: <message>`` on one
+line and exit status 2, instead of a long traceback under the start-up log.
+``--debug`` (``debug=True``) lets every error through with its traceback.
+Anything else (a bug) keeps its traceback.
+"""
+import os.path as osp
+import re
+import sys
+from contextlib import contextmanager
+from typing import Optional
+
+from cosegtools.datasets.mask_io import DatasetFileError
+from cosegtools.engine.checkpoint import CheckpointError
+
+# always the user's input
+USER_ERROR_TYPES = (DatasetFileError, CheckpointError, FileNotFoundError)
+# the user's input when the project's checks or mmengine's config and
+# registry code raised them (a ValueError deep in torch is a bug)
+CHECKED_TYPES = (ValueError, KeyError, TypeError)
+CHECKING_CODE = (
+    osp.join('cosegtools', ''),
+    osp.join('mmengine', 'config', ''),
+    osp.join('mmengine', 'registry', ''),
+)
+DEBUG_HINT = ' [--debug shows the traceback]'
+
+
+def raised_by(err: BaseException, code=CHECKING_CODE) -> bool:
+    """Whether the innermost frame that raised ``err`` is in ``code``."""
+    tb = err.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    filename = tb.tb_frame.f_code.co_filename
+    return any(part in filename for part in code)
+
+
+def worker_error(err: RuntimeError) -> Optional[str]:
+    """The message of a user error re-raised from a DataLoader worker
+    (PyTorch wraps it in a RuntimeError with the worker's traceback)."""
+    text = str(err)
+    match = re.match(r'Caught (\w+) in DataLoader worker', text)
+    names = {t.__name__ for t in USER_ERROR_TYPES}
+    if not match or match.group(1) not in names:
+        return None
+    last = text.strip().splitlines()[-1]
+    return last.split(': ', 1)[1] if ': ' in last else last
+
+
+def user_error_message(err: BaseException) -> Optional[str]:
+    """One-line message of a user error, or None for anything else."""
+    if isinstance(err, USER_ERROR_TYPES):
+        message = str(err)
+    elif isinstance(err, CHECKED_TYPES) and raised_by(err):
+        message = str(err.args[0]) if isinstance(err, KeyError) and \
+            err.args else str(err)
+    elif isinstance(err, RuntimeError):
+        message = worker_error(err)
+    else:
+        message = None
+    if message is None:
+        return None
+    return ' '.join(message.split())  # one line
+
+
+@contextmanager
+def report_user_errors(debug: bool = False):
+    """Ends the process with one ``error:`` line for a user error (module
+    docstring); re-raises everything else, and everything with ``debug``."""
+    try:
+        yield
+    except Exception as err:  # noqa: B902  (re-raised unless a user error)
+        message = None if debug else user_error_message(err)
+        if message is None:
+            raise
+        print(f'error: {message}{DEBUG_HINT}', file=sys.stderr)
+        sys.exit(2)
