@@ -283,7 +283,7 @@ def test_folder_tool_on_a_plain_folder(tmp_path):
     assert mask.shape == (40, 48) and set(np.unique(mask)) <= {0, 255}
     assert len(
         glob.glob(osp.join(out, 'threshold', 'images', 'overlay',
-                           '*.jpg'))) == 4
+                           '*.png'))) == 4
 
 
 def test_folder_tool_rejects_bad_input_before_work(tmp_path):

@@ -370,3 +370,19 @@ def test_train_all_script_trains_tests_and_tabulates(tmp_path):
         env=dict(os.environ, PYTHON=PYTHON))
     assert proc.returncode == 2 and '--iters must be a positive' in (
         proc.stderr)
+
+
+def test_overlay_outlines_the_mask_in_a_colour_that_contrasts():
+    from cosegtools.engine.hooks.output_hook import overlay
+    image = np.full((40, 50, 3), 128, np.uint8)
+    mask = np.zeros((40, 50), np.uint8)
+    mask[10:30, 15:35] = 1
+    image[mask > 0] = (0, 0, 230)  # a red object (BGR)
+    out = overlay(image, mask)
+    outline = out[10, 20].astype(int)
+    assert tuple(outline) != (0, 0, 230)
+    # a red tint on a red object would stay close to its red
+    assert np.abs(outline - (0, 0, 230)).sum() > 300
+    assert (out[20, 25] != image[20, 25]).any()  # the fill tints the inside
+    assert (out[0, 0] == image[0, 0]).all()  # the background is unchanged
+    assert (out[20, 25] != outline).any()  # the fill is not opaque

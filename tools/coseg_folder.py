@@ -130,7 +130,7 @@ def write(out, name, post, path, mask):
     mmcv.imwrite(mask * 255, osp.join(folder, stem + '.png'))
     mmcv.imwrite(
         overlay(mmcv.imread(path), mask),
-        osp.join(folder, 'overlay', stem + '.jpg'))
+        osp.join(folder, 'overlay', stem + '.png'))
 
 
 def segment_collection(cfg, dataset, name, args, posts):

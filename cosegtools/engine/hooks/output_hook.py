@@ -2,6 +2,7 @@ import os
 import os.path as osp
 from typing import Optional
 
+import cv2
 import mmcv
 import numpy as np
 from mmengine.hooks import Hook
@@ -19,15 +20,44 @@ def output_name(img_path: str) -> str:
     return osp.join(folder, stem + '.png')
 
 
+# BGR fill colours an overlay chooses from: the one farthest from the
+# object's own mean colour is used, so a red object gets no red tint
+OVERLAY_COLOURS = ((0, 255, 0), (255, 0, 255), (0, 255, 255), (255, 255, 0),
+                   (0, 0, 255), (255, 0, 0))
+
+
+def overlay_colour(image: np.ndarray, mask: np.ndarray):
+    """The :data:`OVERLAY_COLOURS` entry farthest from the mean colour of
+    ``image`` under ``mask`` (the first one for an empty mask)."""
+    fg = mask.astype(bool)
+    if not fg.any():
+        return OVERLAY_COLOURS[0]
+    mean = image[fg].reshape(-1, 3).astype(np.float32).mean(0)
+    distances = [
+        np.abs(np.asarray(c, np.float32) - mean).sum()
+        for c in OVERLAY_COLOURS
+    ]
+    return OVERLAY_COLOURS[int(np.argmax(distances))]
+
+
 def overlay(image: np.ndarray,
             mask: np.ndarray,
-            colour=(0, 0, 255),
-            alpha: float = 0.5) -> np.ndarray:
-    """Blend a BGR colour into ``image`` (H, W, 3) where ``mask`` is 1."""
+            alpha: float = 0.4,
+            thickness: int = 2) -> np.ndarray:
+    """The one overlay style of the tools (``tools/test.py --show-dir``, the
+    demo, the folder tool, the dataset browser): ``mask`` filled with a
+    colour that contrasts with the object (:func:`overlay_colour`) at
+    ``alpha``, and its outline drawn opaque in that colour. Write it as PNG.
+    """
+    colour = overlay_colour(image, mask)
     out = image.astype(np.float32)
     fg = mask.astype(bool)
     out[fg] = (1 - alpha) * out[fg] + alpha * np.asarray(colour, np.float32)
-    return out.astype(np.uint8)
+    out = out.astype(np.uint8)
+    contours, _ = cv2.findContours(
+        fg.astype(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+    cv2.drawContours(out, contours, -1, colour, thickness)
+    return out
 
 
 @HOOKS.register_module()
@@ -36,7 +66,7 @@ class CoSegOutputHook(Hook):
     progress bar.
 
     Masks go to ``out_dir/<Class>/<stem>.png`` (0/255, original size);
-    overlays (prediction in red on the image) to ``show_dir`` under the same
+    overlays (:func:`overlay`) to ``show_dir`` under the same
     names. Each image is written once.
 
     Args:
