@@ -12,6 +12,7 @@ from cosegtools.models import (ConvLSTMCell, CoSegNetHead, CycleSegHead,
                                RegionCorrespondence, UpConvDecoder,
                                depthwise_cross_correlation)
 from cosegtools.models.heads import CycleRefinement
+from cosegtools.models.utils.correlation import windowed_correlation
 
 
 # -------------------------------------------- depth-wise cross-correlation
@@ -90,6 +91,41 @@ def test_xcorr_head_group_averages_the_pairs():
     ab = head.cross_correlation(feats[[0, 1]], 2)[0]
     ac = head.cross_correlation(feats[[0, 2]], 2)[0]
     assert torch.allclose(group[0], (ab + ac) / 2, atol=1e-6)
+
+
+def test_group_heads_equal_the_mean_over_every_partner():
+    """DOCS and depth-wise heads relate an image to the mean of the others
+    (O(G)); that must equal the mean of the G - 1 pairwise results."""
+    torch.manual_seed(0)
+    feats = torch.randn(8, 4, 5, 6)  # two groups of 4
+    docs = DOCSHead(
+        in_channels=4,
+        reduce_channels=4,
+        max_displacement=2,
+        fuse_channels=8,
+        decoder_channels=(8, 4),
+        norm_cfg=None).eval()
+    xcorr = small_xcorr_head()
+    got_docs = docs.mutual_correlation(feats, 4)
+    got_xcorr = xcorr.cross_correlation(feats, 4)
+    for i in range(8):
+        first = i // 4 * 4
+        partners = [j for j in range(first, first + 4) if j != i]
+        docs_pairs = [
+            windowed_correlation(feats[i:i + 1], feats[j:j + 1], 2)
+            for j in partners
+        ]
+        expected = (sum(docs_pairs) / 3).relu()
+        assert torch.allclose(got_docs[i:i + 1], expected, atol=1e-5)
+        xcorr_pairs = [
+            torch.cat([
+                depthwise_cross_correlation(
+                    feats[i:i + 1], F.adaptive_avg_pool2d(feats[j:j + 1], k))
+                for k in (1, 3)
+            ], 1) for j in partners
+        ]
+        assert torch.allclose(
+            got_xcorr[i:i + 1], sum(xcorr_pairs) / 3, atol=1e-5)
 
 
 def test_xcorr_head_rejects_even_kernel_sizes():

@@ -9,7 +9,7 @@ from torch import Tensor
 from cosegtools.registry import MODELS
 from ..utils.correlation import depthwise_cross_correlation
 from ..utils.decoder import UpConvDecoder
-from ..utils.groups import group_pairs, mean_over_others
+from ..utils.groups import mean_of_others
 from .base_coseg_head import BaseCoSegHead
 
 
@@ -85,15 +85,16 @@ class DepthwiseXCorrHead(BaseCoSegHead):
     def cross_correlation(self, feats: Tensor, group_size: int) -> Tensor:
         """(N*G, C * len(kernel_sizes), h, w): each image's responses to the
         pooled kernels of the others, averaged over the others."""
-        batch = feats.shape[0] // group_size
-        a, b = group_pairs(batch, group_size, feats.device)
-        base, other = feats[a], feats[b]
+        # pooling and sliding are linear in the kernel image: the response
+        # to the others' mean kernel is the mean of the responses, at O(G)
+        # instead of O(G^2)
+        others = mean_of_others(feats, group_size)
         responses = [
-            depthwise_cross_correlation(base,
-                                        F.adaptive_avg_pool2d(other, size))
+            depthwise_cross_correlation(feats,
+                                        F.adaptive_avg_pool2d(others, size))
             for size in self.kernel_sizes
         ]
-        return mean_over_others(torch.cat(responses, dim=1), group_size)
+        return torch.cat(responses, dim=1)
 
     def forward(self, inputs: Tuple[Tensor], group_size: int) -> Tensor:
         feats = inputs[self.in_index]

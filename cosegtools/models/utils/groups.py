@@ -26,3 +26,20 @@ def mean_over_others(pair_values: Tensor, group_size: int) -> Tensor:
     rows = pair_values.shape[0] // (group_size - 1)
     return pair_values.view(rows, group_size - 1,
                             *pair_values.shape[1:]).mean(dim=1)
+
+
+def mean_of_others(values: Tensor, group_size: int) -> Tensor:
+    """Each image's mean over the other G - 1 images of its group:
+    (N*G, ...) -> (N*G, ...), in O(G) (the group sum less the image).
+
+    For an operation linear in its second input (a correlation with B's
+    features, a depth-wise convolution with kernels pooled from B),
+    ``op(a, mean_of_others(x))`` equals the mean of ``op(a, b)`` over the
+    partners b (:func:`mean_over_others` of :func:`group_pairs`), at the
+    cost of one pair per image instead of G - 1.
+    """
+    if group_size < 2:
+        raise ValueError(f'a group needs 2 or more images, got {group_size}')
+    grouped = values.view(-1, group_size, *values.shape[1:])
+    others = (grouped.sum(dim=1, keepdim=True) - grouped) / (group_size - 1)
+    return others.view_as(values)
