@@ -191,6 +191,16 @@ def test_benchmark_prints_a_table(tmp_path):
     rows = [line for line in text.splitlines() if 'tiny_synthetic' in line]
     assert len(rows) == 2
     assert '| 3 ' in rows[1]
+    header = next(line for line in text.splitlines() if '| config' in line)
+    header = [c.strip() for c in header.split('|')]
+    for row in rows:
+        cells = dict(zip(header, [c.strip() for c in row.split('|')]))
+        # the model's time as a multiple of its bare backbone's (the times
+        # are printed to 0.1 ms, the ratio to 0.01)
+        model, backbone = (float(cells['ms / group']),
+                           float(cells['backbone ms / group']))
+        slack = model / backbone * (0.05 / model + 0.05 / backbone) + 0.006
+        assert abs(float(cells['x backbone']) - model / backbone) < slack
 
 
 def test_inference_api_and_demo_on_a_folder(tmp_path):

@@ -6,7 +6,9 @@
 
 Each (config, group size) is measured in a fresh child process: the model
 runs on random (1, G, 3, H, W) inputs in eval mode (backbone + head; no data
-loading). Times are medians over ``--repeat`` runs after ``--warmup`` runs,
+loading), then its bare backbone on the same images (``x backbone``: the
+model's time over the backbone's, the cost of the head and of the group
+relations). Times are medians over ``--repeat`` runs after ``--warmup`` runs,
 with ``torch.cuda.synchronize`` on GPU. Memory: on GPU the peak allocated by
 torch during the runs; on CPU the growth of the child's peak resident set
 during the runs, over its level once the model and input exist.
@@ -41,6 +43,18 @@ def sync(device):
         torch.cuda.synchronize()
 
 
+def median_seconds(run, warmup, repeat, device) -> float:
+    times = []
+    for i in range(warmup + repeat):
+        sync(device)
+        start = time.perf_counter()
+        run()
+        sync(device)
+        if i >= warmup:
+            times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
 @torch.no_grad()
 def measure(config,
             group_size,
@@ -51,7 +65,8 @@ def measure(config,
             strategy=None,
             k=2,
             cache=True):
-    """Median seconds per group and peak memory (MiB); runs in a child."""
+    """Median seconds per group of the model and of its bare backbone on the
+    same images, and the model's peak memory (MiB); runs in a child."""
     model = init_model(config, device=device)
     inputs = torch.randn(1, group_size, 3, *size, device=device)
     if strategy is None:
@@ -62,19 +77,14 @@ def measure(config,
     if device.startswith('cuda'):
         torch.cuda.reset_peak_memory_stats()
     rss_before = peak_rss_mib()
-    times = []
-    for i in range(warmup + repeat):
-        sync(device)
-        start = time.perf_counter()
-        run()
-        sync(device)
-        if i >= warmup:
-            times.append(time.perf_counter() - start)
+    seconds = median_seconds(run, warmup, repeat, device)
     if device.startswith('cuda'):
         memory = torch.cuda.max_memory_allocated() / 2**20
     else:
         memory = peak_rss_mib() - rss_before
-    return statistics.median(times), memory
+    backbone = median_seconds(lambda: model.extract_feat(inputs[0]), warmup,
+                              repeat, device)
+    return seconds, backbone, memory
 
 
 def main():
@@ -105,7 +115,7 @@ def main():
     caches = [True, False] if args.compare_cache else [True]
     rows = [[
         'config', 'input', 'G', 'inference', 'ms / group', 'ms / image',
-        'peak mem (MiB)'
+        'backbone ms / group', 'x backbone', 'peak mem (MiB)'
         if args.device.startswith('cuda') else 'peak RSS growth (MiB)'
     ]]
     context = multiprocessing.get_context('spawn')
@@ -115,7 +125,7 @@ def main():
         for group_size, cache in [(g, c) for g in sorted(args.group_sizes)
                                   for c in caches]:
             with context.Pool(1) as pool:
-                seconds, memory = pool.apply(
+                seconds, backbone, memory = pool.apply(
                     measure,
                     (config, group_size, size, args.warmup, args.repeat,
                      args.device, args.strategy, args.k, cache))
@@ -127,7 +137,9 @@ def main():
             rows.append([
                 osp.splitext(osp.basename(config))[0], f'{size[0]}x{size[1]}',
                 group_size, inference, f'{1000 * seconds:.1f}',
-                f'{1000 * seconds / group_size:.1f}', f'{memory:.0f}'
+                f'{1000 * seconds / group_size:.1f}',
+                f'{1000 * backbone:.1f}', f'{seconds / backbone:.2f}',
+                f'{memory:.0f}'
             ])
     print(f'device: {args.device}, torch threads: {torch.get_num_threads()}')
     print(AsciiTable(rows).table)
