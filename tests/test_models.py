@@ -418,6 +418,31 @@ def test_group_inference_runs_every_test_view():
     assert not torch.allclose(got, plain, atol=1e-3)
 
 
+def test_min_foreground_empties_only_the_small_masks():
+    from cosegtools.models.segmentors.coseg_segmentor import \
+        clear_small_masks
+    samples = []
+    for pixels in (3, 10, 0):  # of 100
+        mask = torch.zeros(1, 10, 10, dtype=torch.long)
+        mask.view(-1)[:pixels] = 1
+        sample = SegDataSample()
+        sample.pred_sem_seg = PixelData(data=mask)
+        samples.append(sample)
+    clear_small_masks(samples, 0.05)
+    assert [int(s.pred_sem_seg.data.sum()) for s in samples] == [0, 10, 0]
+    with pytest.raises(ValueError, match='min_foreground'):
+        MODELS.build(
+            dict(
+                type='CoSegmentor',
+                backbone=dict(
+                    type='EfficientNetLite',
+                    arch='lite0',
+                    pretrained=False,
+                    out_indices=(4, )),
+                decode_head=dict(type='DOCSHead', in_channels=320),
+                test_cfg=dict(min_foreground=5)))
+
+
 def test_bad_test_scales_fail_when_the_model_is_built():
     with pytest.raises(ValueError, match='test_cfg.scales'):
         MODELS.build(
