@@ -131,6 +131,35 @@ def test_two_process_distributed_training_keeps_ranks_identical(tmp_path):
         assert torch.equal(value, start[key]), key
 
 
+def test_a_frozen_rank_ends_the_run_with_a_line_naming_the_rank(tmp_path):
+    config = write_tiny_config(tmp_path, iters=50, ckpt=50)
+    with open(config, 'a') as f:
+        f.write("custom_imports = dict(imports=['coseg_test_hooks'], "
+                "allow_failed_imports=False)\n"
+                "custom_hooks = [dict(type='FreezeRankHook', rank=1, "
+                "at_iter=2)]\n"
+                "env_cfg = dict(dist_cfg=dict(timeout=5))\n")
+    env = dict(
+        os.environ,
+        PYTHONPATH=osp.join(REPO_ROOT, 'tests') + os.pathsep +
+        os.environ.get('PYTHONPATH', ''),
+        OMP_NUM_THREADS='1')
+    proc = subprocess.run([
+        PYTHON, '-m', 'torch.distributed.run', '--standalone',
+        '--nproc_per_node=2', 'tools/train.py', config, '--launcher',
+        'pytorch', '--work-dir',
+        str(tmp_path / 'frozen')
+    ],
+                          cwd=REPO_ROOT,
+                          env=env,
+                          capture_output=True,
+                          text=True,
+                          timeout=300)
+    assert proc.returncode != 0
+    assert 'error: rank 0 of 2: another rank did not answer' in proc.stderr, \
+        proc.stderr[-3000:]
+
+
 def test_dist_train_script_runs_on_cpu(tmp_path):
     config = write_tiny_config(tmp_path, iters=2, ckpt=2)
     work = str(tmp_path / 'script')

@@ -4,7 +4,9 @@ The tools run their work inside :func:`report_user_errors`: an error that
 the user's input caused ends the process with ``error: <message>`` on one
 line and exit status 2, instead of a long traceback under the start-up log.
 ``--debug`` (``debug=True``) lets every error through with its traceback.
-Anything else (a bug) keeps its traceback.
+A distributed collective that times out because another rank stopped
+answering ends the same way, naming the rank that waited. Anything else (a
+bug) keeps its traceback.
 """
 import os.path as osp
 import re
@@ -67,6 +69,22 @@ def user_error_message(err: BaseException) -> Optional[str]:
     return ' '.join(message.split())  # one line
 
 
+def distributed_timeout_message(err: BaseException) -> Optional[str]:
+    """One line naming this rank when a collective timed out because
+    another rank stopped answering (frozen, killed); None otherwise."""
+    import torch.distributed as dist
+    if not (dist.is_available() and dist.is_initialized()):
+        return None
+    text = str(err)
+    if not re.search(r'timed out|timeout', text, re.IGNORECASE):
+        return None
+    first = text.strip().splitlines()[0] if text.strip() else type(err)
+    return (f'rank {dist.get_rank()} of {dist.get_world_size()}: another '
+            'rank did not answer within the process-group timeout '
+            '(env_cfg.dist_cfg.timeout): it stopped or crashed, its own '
+            f'output says why ({first})')
+
+
 @contextmanager
 def report_user_errors(debug: bool = False):
     """Ends the process with one ``error:`` line for a user error (module
@@ -74,7 +92,8 @@ def report_user_errors(debug: bool = False):
     try:
         yield
     except Exception as err:  # noqa: B902  (re-raised unless a user error)
-        message = None if debug else user_error_message(err)
+        message = None if debug else (distributed_timeout_message(err)
+                                      or user_error_message(err))
         if message is None:
             raise
         print(f'error: {message}{DEBUG_HINT}', file=sys.stderr)
