@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
+from test_models import small_docs_head
 
 from cosegtools.models import (ConvLSTMCell, CoSegNetHead, CycleSegHead,
                                DecisionGate, DepthwiseXCorrHead, DOCSHead,
@@ -98,13 +99,7 @@ def test_group_heads_equal_the_mean_over_every_partner():
     (O(G)); that must equal the mean of the G - 1 pairwise results."""
     torch.manual_seed(0)
     feats = torch.randn(8, 4, 5, 6)  # two groups of 4
-    docs = DOCSHead(
-        in_channels=4,
-        reduce_channels=4,
-        max_displacement=2,
-        fuse_channels=8,
-        decoder_channels=(8, 4),
-        norm_cfg=None).eval()
+    docs = small_docs_head(in_channels=4).eval()
     xcorr = small_xcorr_head()
     got_docs = docs.mutual_correlation(feats, 4)
     got_xcorr = xcorr.cross_correlation(feats, 4)

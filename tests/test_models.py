@@ -346,12 +346,17 @@ def test_efficientnet_runs_only_the_blocks_it_needs():
     assert not model.blocks[-1].project[0].weight.requires_grad
 
 
-def test_flip_test_averages_the_mirrored_groups_logits():
+def random_spatial_model():
     torch.manual_seed(0)
     model = tiny_segmentor(in_channels=320).eval()
     with torch.no_grad():  # random weights: a map that varies in space
         for param in model.parameters():
             param.normal_(0, 0.5)
+    return model
+
+
+def test_flip_test_averages_the_mirrored_groups_logits():
+    model = random_spatial_model()
     flat = torch.randn(4, 3, 64, 96)  # two pairs
     with torch.no_grad():
         plain, _ = model.predict_flat(flat, 2)
@@ -362,15 +367,6 @@ def test_flip_test_averages_the_mirrored_groups_logits():
     assert torch.allclose(both, expected, atol=1e-5)
     # a model that is not mirror-symmetric: the average is a new prediction
     assert not torch.allclose(both, plain, atol=1e-3)
-
-
-def random_spatial_model():
-    torch.manual_seed(0)
-    model = tiny_segmentor(in_channels=320).eval()
-    with torch.no_grad():  # random weights: a map that varies in space
-        for param in model.parameters():
-            param.normal_(0, 0.5)
-    return model
 
 
 def test_multi_scale_test_averages_the_resized_views_logits():
@@ -430,7 +426,14 @@ def test_min_foreground_empties_only_the_small_masks():
         samples.append(sample)
     clear_small_masks(samples, 0.05)
     assert [int(s.pred_sem_seg.data.sum()) for s in samples] == [0, 10, 0]
-    with pytest.raises(ValueError, match='min_foreground'):
+
+
+@pytest.mark.parametrize('test_cfg,option', [
+    (dict(min_foreground=5), 'test_cfg.min_foreground'),
+    (dict(scales=[1.0, -0.5]), 'test_cfg.scales'),
+])
+def test_bad_test_options_fail_when_the_model_is_built(test_cfg, option):
+    with pytest.raises(ValueError, match=option):
         MODELS.build(
             dict(
                 type='CoSegmentor',
@@ -440,21 +443,7 @@ def test_min_foreground_empties_only_the_small_masks():
                     pretrained=False,
                     out_indices=(4, )),
                 decode_head=dict(type='DOCSHead', in_channels=320),
-                test_cfg=dict(min_foreground=5)))
-
-
-def test_bad_test_scales_fail_when_the_model_is_built():
-    with pytest.raises(ValueError, match='test_cfg.scales'):
-        MODELS.build(
-            dict(
-                type='CoSegmentor',
-                backbone=dict(
-                    type='EfficientNetLite',
-                    arch='lite0',
-                    pretrained=False,
-                    out_indices=(4, )),
-                decode_head=dict(type='DOCSHead', in_channels=320),
-                test_cfg=dict(scales=[1.0, -0.5])))
+                test_cfg=test_cfg))
 
 
 def test_channels_last_backbone_gives_the_same_logits():

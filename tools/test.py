@@ -8,11 +8,10 @@ import os
 import os.path as osp
 
 import cosegtools  # noqa: F401  (applies the stack work-arounds first)
-import torch.distributed as dist
 from cosegtools.engine import load_checkpoint_strict
 from cosegtools.models.postprocessors import build_postprocessor
 from cosegtools.utils import (build_runner, load_run_config,
-                              report_user_errors, use_test_data_root)
+                              run_tool, use_test_data_root)
 from mmengine.config import DictAction
 from mmengine.model import is_model_wrapper
 
@@ -83,16 +82,9 @@ def test(args):
 
 
 def main():
-    args = parse_args()
-    try:
-        # bad data, config, checkpoint or option: one error line (--debug:
-        # the traceback)
-        with report_user_errors(args.debug):
-            test(args)
-    finally:
-        # an undestroyed gloo group can abort the process at exit
-        if dist.is_initialized():
-            dist.destroy_process_group()
+    # bad data, config, checkpoint or option: one error line (--debug: the
+    # traceback)
+    run_tool(test, parse_args())
 
 
 if __name__ == '__main__':

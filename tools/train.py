@@ -4,10 +4,8 @@ import logging
 import os
 
 import cosegtools  # noqa: F401  (applies the stack work-arounds first)
-import torch.distributed as dist
 from cosegtools.engine import CheckpointError, load_checkpoint_strict
-from cosegtools.utils import (build_runner, load_run_config,
-                              report_user_errors)
+from cosegtools.utils import build_runner, load_run_config, run_tool
 from mmengine.config import DictAction
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
@@ -80,16 +78,9 @@ def train(args):
 
 
 def main():
-    args = parse_args()
-    try:
-        # bad data, config, checkpoint or option: one error line (--debug:
-        # the traceback)
-        with report_user_errors(args.debug):
-            train(args)
-    finally:
-        # an undestroyed gloo group can abort the process at exit
-        if dist.is_initialized():
-            dist.destroy_process_group()
+    # bad data, config, checkpoint or option: one error line (--debug: the
+    # traceback)
+    run_tool(train, parse_args())
 
 
 if __name__ == '__main__':

@@ -98,3 +98,17 @@ def report_user_errors(debug: bool = False):
             raise
         print(f'error: {message}{DEBUG_HINT}', file=sys.stderr)
         sys.exit(2)
+
+
+def run_tool(work, args):
+    """Runs ``work(args)`` for a command-line tool: user errors as one line
+    (``args.debug`` shows the traceback), and the process group of a
+    distributed run destroyed at the end (an undestroyed gloo group can
+    abort the process at exit)."""
+    import torch.distributed as dist
+    try:
+        with report_user_errors(getattr(args, 'debug', False)):
+            work(args)
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()
