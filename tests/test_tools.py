@@ -425,3 +425,7 @@ def test_overlay_outlines_the_mask_in_a_colour_that_contrasts():
     assert (out[20, 25] != image[20, 25]).any()  # the fill tints the inside
     assert (out[0, 0] == image[0, 0]).all()  # the background is unchanged
     assert (out[20, 25] != outline).any()  # the fill is not opaque
+    # a non-contiguous image (a permuted tensor's numpy view) works too
+    strided = np.ascontiguousarray(image.transpose(2, 0, 1)).transpose(1, 2, 0)
+    assert not strided.flags['C_CONTIGUOUS']
+    assert (overlay(strided, mask) == out).all()

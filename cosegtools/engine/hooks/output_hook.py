@@ -53,7 +53,9 @@ def overlay(image: np.ndarray,
     out = image.astype(np.float32)
     fg = mask.astype(bool)
     out[fg] = (1 - alpha) * out[fg] + alpha * np.asarray(colour, np.float32)
-    out = out.astype(np.uint8)
+    # OpenCV draws only on C-contiguous arrays (a permuted tensor's numpy
+    # view is not)
+    out = np.ascontiguousarray(out.astype(np.uint8))
     contours, _ = cv2.findContours(
         fg.astype(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
     cv2.drawContours(out, contours, -1, colour, thickness)
