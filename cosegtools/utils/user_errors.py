@@ -14,6 +14,8 @@ import sys
 from contextlib import contextmanager
 from typing import Optional
 
+import torch.distributed as dist
+
 from cosegtools.datasets.mask_io import DatasetFileError
 from cosegtools.engine.checkpoint import CheckpointError
 
@@ -72,7 +74,6 @@ def user_error_message(err: BaseException) -> Optional[str]:
 def distributed_timeout_message(err: BaseException) -> Optional[str]:
     """One line naming this rank when a collective timed out because
     another rank stopped answering (frozen, killed); None otherwise."""
-    import torch.distributed as dist
     if not (dist.is_available() and dist.is_initialized()):
         return None
     text = str(err)
@@ -105,7 +106,6 @@ def run_tool(work, args):
     (``args.debug`` shows the traceback), and the process group of a
     distributed run destroyed at the end (an undestroyed gloo group can
     abort the process at exit)."""
-    import torch.distributed as dist
     try:
         with report_user_errors(getattr(args, 'debug', False)):
             work(args)

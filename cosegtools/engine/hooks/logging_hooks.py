@@ -21,12 +21,11 @@ class CoSegLoggerHook(LoggerHook):
                          batch_idx: int,
                          data_batch=None,
                          outputs=None) -> None:
-        if self._first_logged or self.every_n_inner_iters(
-                batch_idx, self.interval):
-            self._first_logged = True
+        first = not self._first_logged
+        self._first_logged = True
+        if not first or self.every_n_inner_iters(batch_idx, self.interval):
             super().after_train_iter(runner, batch_idx, data_batch, outputs)
             return
-        self._first_logged = True
         tag, log_str = runner.log_processor.get_log_after_iter(
             runner, batch_idx, 'train')
         runner.logger.info(log_str)

@@ -226,42 +226,41 @@ class CoSegmentor(BaseSegmentor):
                 maps, size=size, mode='bilinear', align_corners=False)
         return maps.flip(-1) if mirrored else maps
 
+    def average_over_views(self, images: Tensor, run):
+        """The mean of ``run(view)`` maps over the test-time views of
+        ``images`` (:meth:`test_views`), each brought back to the input
+        size, and the first view's scores; ``run`` maps view images to
+        (maps (n, K, h, w), scores or None)."""
+        size = images.shape[-2:]
+        views = self.test_views()
+        total, first_scores = 0, None
+        for i, (scale, mirrored) in enumerate(views):
+            maps, scores = run(self.to_view(images, scale, mirrored))
+            total = total + self.from_view(maps, size, mirrored)
+            if i == 0:
+                first_scores = scores
+        return total / len(views), first_scores
+
     def predict_flat(self, flat: Tensor, group_size: int):
         """Logits (N*G, K, H, W) at the input size and the decision gate's
         scores (or None) of flattened groups: the mean logits of the
-        test-time views (:meth:`test_views`); the scores are the first
-        view's."""
-        size = flat.shape[-2:]
-        logit_sum, first_scores = 0, None
-        views = self.test_views()
-        for i, (scale, mirrored) in enumerate(views):
-            view = self.to_view(flat, scale, mirrored)
-            logits, scores = self.decode_head.predict_with_scores(
+        test-time views; the scores are the first view's."""
+        return self.average_over_views(
+            flat, lambda view: self.decode_head.predict_with_scores(
                 self.extract_feat(view), group_size, view.shape[-2:],
-                self.test_cfg)
-            logit_sum = logit_sum + self.from_view(logits, size, mirrored)
-            if i == 0:
-                first_scores = scores
-        return logit_sum / len(views), first_scores
+                self.test_cfg))
 
     def predict_by_strategy(self, inputs: Tensor, data_samples):
         """Each group through :attr:`group_inference`, for every test-time
         view (the mean probabilities; the first view's scores)."""
-        views = self.test_views()
         for images, group in zip(inputs, data_samples):
-            prob_sum, first_scores = 0, None
-            for i, (scale, mirrored) in enumerate(views):
-                probs, scores = self.group_inference(
-                    self,
-                    self.to_view(images, scale, mirrored),
-                    key=group.image_samples[0].img_path)
-                prob_sum = prob_sum + self.from_view(
-                    probs, images.shape[-2:], mirrored)
-                if i == 0:
-                    first_scores = scores
+            key = group.image_samples[0].img_path
+            probs, scores = self.average_over_views(
+                images, lambda view: self.group_inference(
+                    self, view, key=key))
             self.postprocess_result(
-                probs_to_logits(prob_sum / len(views)), group.image_samples)
-            self.attach_scores(group.image_samples, first_scores)
+                probs_to_logits(probs), group.image_samples)
+            self.attach_scores(group.image_samples, scores)
             self.refine_masks(group.image_samples)
         return data_samples
 
