@@ -263,8 +263,10 @@ def test_folder_tool_batch_mode_on_a_split(tmp_path):
                          cwd=REPO_ROOT,
                          capture_output=True,
                          text=True)
-    assert bad.returncode != 0 and 'Traceback' not in bad.stderr
-    assert "fewer than 2 images" in bad.stderr and "'Cat': 1" in bad.stderr
+    assert bad.returncode == 2 and 'Traceback' not in bad.stderr
+    last = bad.stderr.strip().splitlines()[-1]
+    assert last.startswith('error: ') and 'fewer than 2 images' in last
+    assert "'Cat': 1" in last
     assert not osp.exists(str(tmp_path / 'bad' / 'Cat'))
 
 
@@ -295,7 +297,20 @@ def test_folder_tool_rejects_bad_input_before_work(tmp_path):
                           cwd=REPO_ROOT,
                           capture_output=True,
                           text=True)
-    assert proc.returncode != 0 and 'unknown post-processor' in proc.stderr
+    assert proc.returncode == 2 and 'unknown post-processor' in proc.stderr
+    assert 'Traceback' not in proc.stderr
+    # options that do not go together; --debug shows where it was raised
+    cmd = [
+        PYTHON, 'tools/coseg_folder.py',
+        str(tmp_path), '--config', CONFIG, '--split-file', 'splits/val.txt'
+    ]
+    proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True)
+    assert proc.returncode == 2 and 'Traceback' not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].startswith(
+        'error: --split-file needs --batch')
+    proc = subprocess.run(
+        cmd + ['--debug'], cwd=REPO_ROOT, capture_output=True, text=True)
+    assert proc.returncode == 1 and 'UsageError' in proc.stderr
 
 
 def test_hook_targets_survive_a_checkpoint():

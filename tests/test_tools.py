@@ -265,6 +265,25 @@ def test_inference_api_and_demo_on_a_folder(tmp_path):
     ])
     assert len(glob.glob(osp.join(out, 'masks', '*.png'))) == 3
     assert len(glob.glob(osp.join(out, 'overlays', '*.png'))) == 3
+    # a zero-byte image: one line naming it, before any mask is written
+    empty = folder / 'empty.png'
+    empty.write_bytes(b'')
+    cmd = [
+        PYTHON, 'demo/image_demo.py',
+        str(folder / '0.png'),
+        str(empty), '--config', config, '--checkpoint',
+        osp.join(work, 'iter_2.pth'), '--out-dir',
+        str(tmp_path / 'demo_bad')
+    ]
+    proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith('error: ') and str(empty) in last, last
+    assert 'Traceback' not in proc.stderr
+    assert not osp.exists(str(tmp_path / 'demo_bad'))
+    proc = subprocess.run(
+        cmd + ['--debug'], cwd=REPO_ROOT, capture_output=True, text=True)
+    assert proc.returncode == 1 and 'Traceback' in proc.stderr
 
 
 def test_score_masks_scores_saved_masks_and_checks_them_first(tmp_path):

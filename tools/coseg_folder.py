@@ -35,7 +35,8 @@ from cosegtools.evaluation.coseg_metric import (format_table, image_scores,
                                                 summarise)
 from cosegtools.models.postprocessors import build_postprocessor
 from cosegtools.registry import DATASETS, MODELS
-from cosegtools.utils import build_runner, load_run_config
+from cosegtools.utils import (UsageError, build_runner, load_run_config,
+                              run_tool)
 
 
 def parse_args():
@@ -71,6 +72,11 @@ def parse_args():
         default=8,
         help='images per forward pass at inference')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    parser.add_argument(
+        '--debug',
+        action='store_true',
+        help='show the traceback of an error in the input (data, config, '
+        'option) instead of one error line')
     return parser.parse_args()
 
 
@@ -170,10 +176,9 @@ def cost_table(seconds: dict, num_images: int) -> str:
     return AsciiTable(rows).table
 
 
-def main():
-    args = parse_args()
+def coseg_folder(args):
     if args.split_file and not args.batch:
-        raise SystemExit('error: --split-file needs --batch')
+        raise UsageError('--split-file needs --batch')
     # bad names and missing optional packages fail before any work
     posts = {name: build_postprocessor(name) for name in args.postprocess}
     cfg = load_run_config(args.config, args.cfg_options, args.work_dir)
@@ -199,18 +204,13 @@ def main():
         CoSegClassFolderDataset(data_root=args.path,
                                 lazy_init=True).metainfo['classes'])
     # every listed file is checked here, before any fitting
-    try:
-        sizes = {
-            name:
-            len(
-                CoSegClassFolderDataset(
-                    data_root=args.path,
-                    classes=[name],
-                    split_file=args.split_file))
-            for name in classes
-        }
-    except (OSError, ValueError) as err:
-        raise SystemExit(f'error: {err}')
+    sizes = {
+        name: len(
+            CoSegClassFolderDataset(
+                data_root=args.path, classes=[name],
+                split_file=args.split_file))
+        for name in classes
+    }
     records = {name: [] for name in posts}
     total_images, total_seconds = 0, {}
     work_root = cfg.work_dir
@@ -269,6 +269,11 @@ def main():
         f'{total_images} images, {len(classes)} classes; cost (wall '
         'time):\n' + cost_table(total_seconds, total_images),
         logger='current')
+
+
+def main():
+    # bad data, config or option: one error line (--debug: the traceback)
+    run_tool(coseg_folder, parse_args())
 
 
 if __name__ == '__main__':

@@ -19,8 +19,16 @@ import torch.distributed as dist
 from cosegtools.datasets.mask_io import DatasetFileError
 from cosegtools.engine.checkpoint import CheckpointError
 
+
+
+class UsageError(ValueError):
+    """A command-line tool was given options that do not go together or a
+    value it cannot use (raised by the tools themselves)."""
+
+
 # always the user's input
-USER_ERROR_TYPES = (DatasetFileError, CheckpointError, FileNotFoundError)
+USER_ERROR_TYPES = (DatasetFileError, CheckpointError, FileNotFoundError,
+                    UsageError)
 # the user's input when the project's checks or mmengine's config and
 # registry code raised them (a ValueError deep in torch is a bug)
 CHECKED_TYPES = (ValueError, KeyError, TypeError)
