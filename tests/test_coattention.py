@@ -311,6 +311,14 @@ def test_folder_tool_rejects_bad_input_before_work(tmp_path):
     proc = subprocess.run(
         cmd + ['--debug'], cwd=REPO_ROOT, capture_output=True, text=True)
     assert proc.returncode == 1 and 'UsageError' in proc.stderr
+    # the config's options of an unknown post-processor
+    proc = subprocess.run([
+        PYTHON, 'tools/coseg_folder.py',
+        str(tmp_path), '--config', CONFIG, '--cfg-options',
+        'postprocessors.watershed.level=1'
+    ], cwd=REPO_ROOT, capture_output=True, text=True)
+    assert proc.returncode == 2 and 'Traceback' not in proc.stderr
+    assert "postprocessors: unknown post-processor 'watershed'" in proc.stderr
 
 
 def test_hook_targets_survive_a_checkpoint():

@@ -111,14 +111,27 @@ def test_tuning_tool_scores_every_combination(tmp_path, capsys):
 
     from coseg_fixtures import write_class_folder
     root = write_class_folder(str(tmp_path / 'data'), per_class=3)
+    options = ['model.img_scale=(64,64)', 'model.backbone.pretrained=False']
+    # the config's post-processor options are used: a bad one is refused
+    # before any image is read
+    with pytest.raises(ValueError, match='border'):
+        main([
+            root, '--config', CONFIG, '--split-file', 'splits/val.txt',
+            '--postprocess', 'grabcut', '--cfg-options',
+            'postprocessors.grabcut.border=0.7'
+        ] + options)
+    capsys.readouterr()
     main([
         root, '--config', CONFIG, '--split-file', 'splits/val.txt',
-        '--num-clusters', '2', '3', '--min-images', '0.5', '--cfg-options',
-        'model.img_scale=(64,64)', 'model.backbone.pretrained=False'
-    ])
+        '--num-clusters', '2', '3', '--min-images', '0.5', '--postprocess',
+        'threshold', 'grabcut', '--cfg-options'
+    ] + options)
     out = capsys.readouterr().out
     rows = [line for line in out.splitlines() if line.startswith('| ')]
-    assert len(rows) == 3  # header + one per combination
-    assert rows[1].split('|')[1].strip() == '2'
-    assert rows[2].split('|')[1].strip() == '3'
-    assert all(0 <= float(r.split('|')[5]) <= 100 for r in rows[1:])
+    assert len(rows) == 5  # header + one per combination and post-processor
+    cells = [[c.strip() for c in r.split('|')[1:-1]] for r in rows[1:]]
+    assert [(c[0], c[3]) for c in cells] == [('2', 'threshold'),
+                                             ('2', 'grabcut'),
+                                             ('3', 'threshold'),
+                                             ('3', 'grabcut')]
+    assert all(0 <= float(c[5]) <= 100 for c in cells)

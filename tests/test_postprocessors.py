@@ -54,7 +54,40 @@ def test_grabcut_snaps_to_the_object():
     assert jaccard(refined, mask) > 0.95
 
 
+def test_grabcut_without_sure_foreground_shrinks_an_overflowing_map():
+    # a coarse map sure of a block far larger than the object (the halo of
+    # coarse features)
+    image, mask = square_scene(size=64, lo=24, hi=40)
+    prob = np.zeros(mask.shape, np.float32)
+    prob[8:56, 8:56] = 1.0
+    fixed = build_postprocessor('grabcut')(prob, image)
+    free = build_postprocessor(
+        dict(type='GrabCutPostProcessor', sure_fg=None))(prob, image)
+    assert jaccard(fixed, mask) < 0.2  # the block is kept as it is
+    assert jaccard(free, mask) > 0.95
+
+
+def test_grabcut_border_fixes_the_background_near_the_border():
+    # two red squares; the map calls only the central one foreground and
+    # is unsure elsewhere
+    image, mask = square_scene(size=64, lo=24, hi=40)
+    image[2:12, 2:12] = (30, 40, 200)
+    prob = np.full(mask.shape, 0.4, np.float32)
+    prob[mask == 1] = 0.95
+    free = build_postprocessor(
+        dict(type='GrabCutPostProcessor', sure_bg=None))(prob, image)
+    near_border = build_postprocessor(
+        dict(type='GrabCutPostProcessor', sure_bg=None,
+             border=0.2))(prob, image)
+    assert free[2:12, 2:12].mean() > 0.9  # same colour as the object
+    assert np.array_equal(near_border, mask)
+
+
 def test_bad_inputs_and_names():
+    for bad in (dict(sure_fg=0.3), dict(sure_bg=0.7), dict(border=0.5)):
+        name = list(bad)[0]
+        with pytest.raises(ValueError, match=name):
+            build_postprocessor(dict(type='GrabCutPostProcessor', **bad))
     with pytest.raises(ValueError, match='unknown post-processor'):
         build_postprocessor('watershed')
     with pytest.raises(ValueError, match='differ in size'):

@@ -33,7 +33,7 @@ from cosegtools.apis import cosegment
 from cosegtools.engine.hooks.output_hook import overlay
 from cosegtools.evaluation.coseg_metric import (format_table, image_scores,
                                                 summarise)
-from cosegtools.models.postprocessors import build_postprocessor
+from cosegtools.models.postprocessors import build_postprocessors
 from cosegtools.registry import DATASETS, MODELS
 from cosegtools.utils import (UsageError, build_runner, load_run_config,
                               run_tool)
@@ -179,9 +179,10 @@ def cost_table(seconds: dict, num_images: int) -> str:
 def coseg_folder(args):
     if args.split_file and not args.batch:
         raise UsageError('--split-file needs --batch')
-    # bad names and missing optional packages fail before any work
-    posts = {name: build_postprocessor(name) for name in args.postprocess}
     cfg = load_run_config(args.config, args.cfg_options, args.work_dir)
+    # bad names and missing optional packages fail before any work
+    posts = build_postprocessors(args.postprocess, cfg.get('postprocessors'),
+                                 f'{args.config}: postprocessors')
     cfg.resume = args.resume
     pipeline = (cfg.train_dataloader.dataset.pipeline
                 if cfg.get('train_dataloader') else [])

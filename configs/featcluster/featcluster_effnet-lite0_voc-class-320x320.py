@@ -18,6 +18,11 @@ model = dict(
     min_share=0.02,
     min_images=0.3,
     max_border_ratio=0.8)
+# GrabCut started from the clusters with nothing fixed as foreground (the
+# coarse cells overflow the object; GrabCut may shrink them) and the map's
+# background within 10% of the border fixed (the centred-box prior); chosen
+# on the val split (configs/featcluster/README.md)
+postprocessors = dict(grabcut=dict(sure_fg=None, sure_bg=None, border=0.1))
 # the folder tool builds its collections from these (no training)
 train_cfg = None
 train_pipeline = []

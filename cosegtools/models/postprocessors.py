@@ -6,6 +6,8 @@ Registered in ``TASK_UTILS`` and selected with ``model.test_cfg.postprocess``
 its original size, (H, W) float in [0, 1], and the image, (H, W, 3) BGR
 uint8, and returns a (H, W) uint8 mask of {0, 1}.
 """
+from typing import Optional
+
 import cv2
 import numpy as np
 
@@ -13,7 +15,8 @@ from cosegtools.registry import TASK_UTILS
 
 __all__ = [
     'ThresholdPostProcessor', 'OtsuPostProcessor', 'GrabCutPostProcessor',
-    'DenseCRFPostProcessor', 'build_postprocessor', 'SHORT_NAMES'
+    'DenseCRFPostProcessor', 'build_postprocessor', 'build_postprocessors',
+    'SHORT_NAMES'
 ]
 
 #: short names accepted by ``tools/test.py --postprocess``
@@ -79,17 +82,41 @@ class GrabCutPostProcessor:
     ``iterations`` rounds of GrabCut refine it with colour models of the
     image. A map without any foreground (or background) is returned as is:
     GrabCut needs samples of both.
+
+    Args:
+        iterations (int): GrabCut rounds.
+        sure_fg (float, optional): probability from which a pixel is fixed
+            foreground; None fixes none, so GrabCut may also shrink the
+            map's foreground (for coarse maps whose foreground overflows the
+            object).
+        sure_bg (float, optional): probability up to which a pixel is fixed
+            background; None fixes none.
+        border (float): pixels this close to the image border (a fraction
+            of each side) that the map calls background are fixed
+            background: the centred-box prior of the GrabCut-box baseline.
+            0 (default) fixes none.
     """
 
     needs_image = True
 
     def __init__(self,
                  iterations: int = 5,
-                 sure_fg: float = 0.9,
-                 sure_bg: float = 0.1):
+                 sure_fg: Optional[float] = 0.9,
+                 sure_bg: Optional[float] = 0.1,
+                 border: float = 0.0):
+        if sure_fg is not None and not 0.5 <= sure_fg <= 1:
+            raise ValueError(f'GrabCutPostProcessor: sure_fg must be in '
+                             f'[0.5, 1] or None, got {sure_fg}')
+        if sure_bg is not None and not 0 <= sure_bg <= 0.5:
+            raise ValueError(f'GrabCutPostProcessor: sure_bg must be in '
+                             f'[0, 0.5] or None, got {sure_bg}')
+        if not 0 <= border < 0.5:
+            raise ValueError(f'GrabCutPostProcessor: border must be in '
+                             f'[0, 0.5), got {border}')
         self.iterations = iterations
         self.sure_fg = sure_fg
         self.sure_bg = sure_bg
+        self.border = border
 
     def __call__(self, prob: np.ndarray, image: np.ndarray) -> np.ndarray:
         _check(prob, image)
@@ -97,8 +124,16 @@ class GrabCutPostProcessor:
         if fg.all() or not fg.any():
             return fg.astype(np.uint8)
         mask = np.where(fg, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)
-        mask[prob >= self.sure_fg] = cv2.GC_FGD
-        mask[prob <= self.sure_bg] = cv2.GC_BGD
+        if self.sure_fg is not None:
+            mask[prob >= self.sure_fg] = cv2.GC_FGD
+        if self.sure_bg is not None:
+            mask[prob <= self.sure_bg] = cv2.GC_BGD
+        if self.border > 0:
+            h, w = prob.shape
+            top, left = round(h * self.border), round(w * self.border)
+            inner = np.zeros((h, w), bool)
+            inner[top:h - top, left:w - left] = True
+            mask[~inner & ~fg] = cv2.GC_BGD
         bgd, fgd = np.zeros((1, 65)), np.zeros((1, 65))
         cv2.grabCut(
             np.ascontiguousarray(image), mask, None, bgd, fgd, self.iterations,
@@ -169,3 +204,21 @@ def build_postprocessor(cfg):
                              f'{sorted(SHORT_NAMES)} or give a config dict')
         cfg = dict(type=SHORT_NAMES[cfg])
     return TASK_UTILS.build(cfg)
+
+
+def build_postprocessors(names, options=None, where='postprocessors'):
+    """Post-processors by short name (``--postprocess threshold grabcut``),
+    each with the options that ``options`` gives it, e.g. a config's
+    ``postprocessors = dict(grabcut=dict(sure_fg=None, border=0.1))``;
+    ``where`` names that setting in the error on an unknown name."""
+    options = options or {}
+    unknown = sorted(set(options) - set(SHORT_NAMES))
+    if unknown:
+        raise ValueError(f'{where}: unknown post-processor {unknown[0]!r}; '
+                         f'choose from {sorted(SHORT_NAMES)}')
+    return {
+        name: build_postprocessor(
+            dict(type=SHORT_NAMES[name], **options[name]) if name in
+            options else name)
+        for name in names
+    }

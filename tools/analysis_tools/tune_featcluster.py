@@ -4,10 +4,14 @@ combination of the listed values, thresholded masks, one table row each.
     python tools/analysis_tools/tune_featcluster.py DATA_ROOT --config CONFIG
         --split-file splits/val.txt [--num-clusters 4 6 8]
         [--max-border-ratio 0.6 0.8 1.0] [--min-images 0.3 0.5]
+        [--postprocess threshold grabcut]
+        [--cfg-options postprocessors.grabcut.border=0.1]
 
 The features of every image are extracted once; each combination then only
-clusters and scores (masks: probability > 0.5, as ``threshold``). Masks are
-read only for scoring, as in the folder tool's batch mode.
+clusters, post-processes (by default ``threshold``: probability > 0.5; a
+post-processor takes the options of the config's ``postprocessors``, as in
+the folder tool) and scores. Masks are read only for scoring, as in the
+folder tool's batch mode.
 """
 import argparse
 import itertools
@@ -21,6 +25,7 @@ from terminaltables import AsciiTable
 from cosegtools.datasets import CoSegClassFolderDataset
 from cosegtools.datasets.mask_io import read_binary_mask
 from cosegtools.evaluation.coseg_metric import image_scores, summarise
+from cosegtools.models.postprocessors import build_postprocessors
 from cosegtools.registry import MODELS
 from cosegtools.utils import register_all_modules
 
@@ -33,6 +38,9 @@ def parse_args(argv=None):
     parser.add_argument('--num-clusters', type=int, nargs='+')
     parser.add_argument('--max-border-ratio', type=float, nargs='+')
     parser.add_argument('--min-images', type=float, nargs='+')
+    parser.add_argument(
+        '--postprocess', nargs='+', default=['threshold'],
+        help='post-processors, each scored on every combination')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args(argv)
 
@@ -50,6 +58,8 @@ def main(argv=None):
             data_root=args.data_root, split_file=args.split_file)
     except (OSError, ValueError) as err:
         sys.exit(f'error: {err}')
+    posts = build_postprocessors(args.postprocess, cfg.get('postprocessors'),
+                                 f'{args.config}: postprocessors')
     model = MODELS.build(cfg.model)
     model.init_weights()
     model.eval()
@@ -58,33 +68,35 @@ def main(argv=None):
         info = dataset.get_data_info(i)
         image = mmcv.imread(info['img_path'])
         collections.setdefault(info['class_name'], []).append(
-            (model.describe(image), image.shape[:2],
+            (model.describe(image), image.shape[:2], info['img_path'],
              read_binary_mask(info['seg_map_path'])))
     grid = dict(
         num_clusters=args.num_clusters or [model.num_clusters],
         max_border_ratio=args.max_border_ratio or [model.max_border_ratio],
         min_images=args.min_images or [model.min_images])
-    rows = [list(grid) + ['mP', 'mJ', 'aJ']]
+    rows = [list(grid) + ['post-processor', 'mP', 'mJ', 'aJ']]
     for values in itertools.product(*grid.values()):
         for name, value in zip(grid, values):
             setattr(model, name, value)
-        records = []
+        records = {post_name: [] for post_name in posts}
         for class_name, items in collections.items():
-            descriptors, shapes, gts = zip(*items)
+            descriptors, shapes, paths, gts = zip(*items)
             probs = model.probabilities_of(list(descriptors), list(shapes))
-            for prob, gt in zip(probs, gts):
-                record = image_scores((prob > 0.5).astype(int), gt)
-                record['class_name'] = class_name
-                records.append(record)
-        summary = summarise(records)
-        rows.append(
-            list(values) +
-            [f"{summary[k]:.2f}" for k in ('mP', 'mJ', 'aJ')])
-        print(' '.join(f'{n}={v}' for n, v in zip(grid, values)),
-              f"mJ {summary['mJ']:.2f}", flush=True)
-    print(f'{len(dataset)} images of {args.split_file}, masks > 0.5:')
+            for prob, path, gt in zip(probs, paths, gts):
+                for post_name, post in posts.items():
+                    image = mmcv.imread(path) if post.needs_image else None
+                    record = image_scores(post(prob, image), gt)
+                    record['class_name'] = class_name
+                    records[post_name].append(record)
+        for post_name, recs in records.items():
+            summary = summarise(recs)
+            rows.append(
+                list(values) + [post_name] +
+                [f"{summary[k]:.2f}" for k in ('mP', 'mJ', 'aJ')])
+            print(' '.join(f'{n}={v}' for n, v in zip(grid, values)),
+                  post_name, f"mJ {summary['mJ']:.2f}", flush=True)
+    print(f'{len(dataset)} images of {args.split_file}:')
     print(AsciiTable(rows).table)
-
 
 if __name__ == '__main__':
     main()
