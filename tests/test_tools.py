@@ -215,10 +215,15 @@ def test_benchmark_prints_a_table(tmp_path):
     config = write_tiny_config(tmp_path)
     text = run([
         PYTHON, 'tools/analysis_tools/benchmark.py', config, '--group-sizes',
-        '2', '3', '--size', '64', '64', '--warmup', '1', '--repeat', '1'
+        '2', '3', '--size', '64', '64', '--warmup', '1', '--repeat', '1',
+        '--profile', '1'
     ])
-    rows = [line for line in text.splitlines() if 'tiny_synthetic' in line]
+    rows = [line for line in text.splitlines()
+            if line.startswith('| tiny_synthetic')]
     assert len(rows) == 2
+    # one profile table per group size, the top-level modules in it
+    assert text.count('time per submodule') == 2
+    assert '| backbone ' in text and '| decode_head ' in text
     assert '| 3 ' in rows[1]
     header = next(line for line in text.splitlines() if '| config' in line)
     header = [c.strip() for c in header.split('|')]
@@ -230,6 +235,25 @@ def test_benchmark_prints_a_table(tmp_path):
                            float(cells['backbone ms / group']))
         slack = model / backbone * (0.05 / model + 0.05 / backbone) + 0.006
         assert abs(float(cells['x backbone']) - model / backbone) < slack
+
+
+def test_benchmark_module_timer_nests_and_counts_calls():
+    sys.path.insert(0, osp.join(REPO_ROOT, 'tools', 'analysis_tools'))
+    from benchmark import ModuleTimer
+    model = torch.nn.Sequential(
+        torch.nn.Linear(8, 8),
+        torch.nn.Sequential(torch.nn.Linear(8, 8), torch.nn.ReLU()))
+    timer = ModuleTimer(model, depth=2)
+    for _ in range(3):
+        model(torch.randn(2, 8))
+    assert timer.calls == {'0': 3, '1': 3, '1.0': 3, '1.1': 3}
+    assert timer.seconds['1'] >= timer.seconds['1.0'] + timer.seconds['1.1']
+    timer.remove()
+    model(torch.randn(2, 8))
+    assert timer.calls['0'] == 3
+    top = ModuleTimer(model, depth=1)
+    model(torch.randn(2, 8))
+    assert top.calls == {'0': 1, '1': 1}
 
 
 def test_inference_api_and_demo_on_a_folder(tmp_path):

@@ -3,6 +3,7 @@
     python tools/analysis_tools/benchmark.py CONFIG [CONFIG ...]
         [--group-sizes 2 5] [--size 224 224] [--warmup 2] [--repeat 5]
         [--device cpu|cuda] [--strategy all_tuples --k 2 [--compare-cache]]
+        [--profile [DEPTH]]
 
 Each (config, group size) is measured in a fresh child process: the model
 runs on random (1, G, 3, H, W) inputs in eval mode (backbone + head; no data
@@ -18,6 +19,10 @@ relates each image to all others at once). With ``--strategy`` the group is
 co-segmented by :class:`GroupInference` from tuples of ``--k`` images, the
 backbone features being computed once per image; ``--compare-cache`` adds a
 row per group that recomputes the features of every tuple instead.
+
+``--profile`` adds a table per (config, group size) of the time spent in
+each submodule down to DEPTH levels (default 2: ``decode_head.refiners``),
+from forward hooks over the timed runs: where a head's cost goes.
 """
 import argparse
 import multiprocessing
@@ -55,6 +60,41 @@ def median_seconds(run, warmup, repeat, device) -> float:
     return statistics.median(times)
 
 
+class ModuleTimer:
+    """Accumulated forward seconds of the submodules of ``model`` down to
+    ``depth`` levels (a parent's time includes its children's)."""
+
+    def __init__(self, model, depth):
+        self.seconds, self.calls, self.started = {}, {}, {}
+        self.handles = []
+        for name, module in model.named_modules():
+            if name and name.count('.') < depth:
+                self.handles.append(
+                    module.register_forward_pre_hook(self.pre_hook(name)))
+                self.handles.append(
+                    module.register_forward_hook(self.post_hook(name)))
+
+    def pre_hook(self, name):
+
+        def hook(module, args):
+            self.started.setdefault(name, []).append(time.perf_counter())
+
+        return hook
+
+    def post_hook(self, name):
+
+        def hook(module, args, output):
+            spent = time.perf_counter() - self.started[name].pop()
+            self.seconds[name] = self.seconds.get(name, 0.0) + spent
+            self.calls[name] = self.calls.get(name, 0) + 1
+
+        return hook
+
+    def remove(self):
+        for handle in self.handles:
+            handle.remove()
+
+
 @torch.no_grad()
 def measure(config,
             group_size,
@@ -64,9 +104,11 @@ def measure(config,
             device,
             strategy=None,
             k=2,
-            cache=True):
+            cache=True,
+            profile=0):
     """Median seconds per group of the model and of its bare backbone on the
-    same images, and the model's peak memory (MiB); runs in a child."""
+    same images, the model's peak memory (MiB) and, with ``profile``, the
+    mean seconds per group and calls of its submodules; runs in a child."""
     model = init_model(config, device=device)
     inputs = torch.randn(1, group_size, 3, *size, device=device)
     if strategy is None:
@@ -84,7 +126,17 @@ def measure(config,
         memory = peak_rss_mib() - rss_before
     backbone = median_seconds(lambda: model.extract_feat(inputs[0]), warmup,
                               repeat, device)
-    return seconds, backbone, memory
+    modules = {}
+    if profile:
+        timer = ModuleTimer(model, profile)
+        for _ in range(repeat):
+            run()
+        timer.remove()
+        modules = {
+            name: (spent / repeat, timer.calls[name] // repeat)
+            for name, spent in timer.seconds.items()
+        }
+    return seconds, backbone, memory, modules
 
 
 def main():
@@ -111,6 +163,14 @@ def main():
         '--compare-cache',
         action='store_true',
         help='also time recomputing the features of every tuple')
+    parser.add_argument(
+        '--profile',
+        type=int,
+        nargs='?',
+        const=2,
+        default=0,
+        metavar='DEPTH',
+        help='also print the time of each submodule down to DEPTH levels')
     args = parser.parse_args()
     caches = [True, False] if args.compare_cache else [True]
     rows = [[
@@ -118,6 +178,7 @@ def main():
         'backbone ms / group', 'x backbone', 'peak mem (MiB)'
         if args.device.startswith('cuda') else 'peak RSS growth (MiB)'
     ]]
+    profiles = []
     context = multiprocessing.get_context('spawn')
     for config in args.configs:
         size = tuple(
@@ -125,10 +186,11 @@ def main():
         for group_size, cache in [(g, c) for g in sorted(args.group_sizes)
                                   for c in caches]:
             with context.Pool(1) as pool:
-                seconds, backbone, memory = pool.apply(
+                seconds, backbone, memory, modules = pool.apply(
                     measure,
                     (config, group_size, size, args.warmup, args.repeat,
-                     args.device, args.strategy, args.k, cache))
+                     args.device, args.strategy, args.k, cache,
+                     args.profile))
             if args.strategy is None:
                 inference = 'one pass'
             else:
@@ -141,8 +203,20 @@ def main():
                 f'{1000 * backbone:.1f}', f'{seconds / backbone:.2f}',
                 f'{memory:.0f}'
             ])
+            if modules:
+                profiles.append((rows[-1][0], group_size, seconds, modules))
     print(f'device: {args.device}, torch threads: {torch.get_num_threads()}')
     print(AsciiTable(rows).table)
+    for name, group_size, seconds, modules in profiles:
+        table = [['module', 'calls / group', 'ms / group', '% of model']]
+        for module, (spent, calls) in modules.items():
+            table.append([
+                module, calls, f'{1000 * spent:.1f}',
+                f'{100 * spent / seconds:.1f}'
+            ])
+        print(f'{name}, G={group_size}: time per submodule (forward hooks; '
+              'a parent includes its children)')
+        print(AsciiTable(table).table)
 
 
 if __name__ == '__main__':

@@ -282,5 +282,5 @@ class CoSegmentor(BaseSegmentor):
 
     def _forward(self, inputs: Tensor, data_samples=None) -> Tensor:
         flat, group_size, _ = self.flatten(inputs)
-        logits = self.decode_head.forward(self.extract_feat(flat), group_size)
+        logits = self.decode_head(self.extract_feat(flat), group_size)
         return logits.view(inputs.shape[0], group_size, *logits.shape[1:])
