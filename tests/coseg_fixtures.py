@@ -1,7 +1,13 @@
 """Helpers shared by the tests: synthetic class-folder data written to disk,
-the real PASCAL-VOC co-seg set when available, and a tiny training config."""
+the real PASCAL-VOC co-seg set when available, a tiny training config, and
+tool runs in processes of their own."""
+import atexit
+import json
 import os
 import os.path as osp
+import subprocess
+import sys
+import tempfile
 
 import cv2
 import numpy as np
@@ -15,6 +21,70 @@ SYNTHETIC_CONFIG = osp.join(
     '128x128.py')
 
 register_all_modules()
+
+PYTHON = sys.executable
+_server = None
+
+
+def _tool_server():
+    """The tests' tool server (tests/tool_server.py), started once."""
+    global _server
+    if _server is None or _server.poll() is not None:
+        _server = subprocess.Popen(
+            [PYTHON, osp.join(REPO_ROOT, 'tests', 'tool_server.py')],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=REPO_ROOT)
+        ready = _server.stdout.readline()
+        if not ready or not json.loads(ready).get('ready'):
+            raise RuntimeError('the tests\' tool server did not start')
+        atexit.register(_server.kill)
+    return _server
+
+
+def run_process(args,
+                cwd=REPO_ROOT,
+                env=None,
+                timeout=600,
+                capture_output=True,
+                text=True):
+    """``subprocess.run(args, capture_output=True, text=True)`` with the
+    environment updated by ``env``; a Python script of the project
+    (``[PYTHON, 'tools/x.py', ...]``) runs in a process forked from the tool
+    server, which has the heavy imports done, the rest as a new process.
+    Output is always captured as text (the two flags are for symmetry with
+    ``subprocess.run``)."""
+    full_env = dict(os.environ, **(env or {}))
+    if len(args) < 2 or args[0] != PYTHON or not args[1].endswith('.py'):
+        return subprocess.run(
+            args,
+            cwd=cwd,
+            env=full_env,
+            capture_output=True,
+            text=True,
+            timeout=timeout)
+    server = _tool_server()
+    with tempfile.TemporaryDirectory() as tmp:
+        out, err = osp.join(tmp, 'stdout'), osp.join(tmp, 'stderr')
+        request = dict(
+            argv=[str(a) for a in args[1:]],
+            cwd=str(cwd),
+            env=full_env,
+            stdout=out,
+            stderr=err,
+            timeout=timeout)
+        server.stdin.write(json.dumps(request) + '\n')
+        server.stdin.flush()
+        reply = server.stdout.readline()
+        if not reply:
+            raise RuntimeError('the tests\' tool server stopped')
+        code = json.loads(reply)['returncode']
+        if code == -9:
+            raise subprocess.TimeoutExpired(args, timeout)
+        with open(out) as f_out, open(err) as f_err:
+            return subprocess.CompletedProcess(args, code, f_out.read(),
+                                               f_err.read())
 
 
 def voc_root():

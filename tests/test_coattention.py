@@ -2,13 +2,12 @@
 two-stage hook and the folder tool."""
 import glob
 import os.path as osp
-import subprocess
 
 import cv2
 import numpy as np
 import pytest
 import torch
-from coseg_fixtures import REPO_ROOT, write_class_folder
+from coseg_fixtures import REPO_ROOT, run_process, write_class_folder
 from test_tools import PYTHON, run
 
 from cosegtools.models import (BootstrappedMaskLoss, CoAttentionLoss,
@@ -255,7 +254,7 @@ def test_folder_tool_batch_mode_on_a_split(tmp_path):
     assert '| mean over classes | 5 ' in log
     with open(osp.join(root, 'splits', 'one.txt'), 'w') as f:
         f.write('Cat/img_0000\nDog/img_1001\nDog/img_1002\n')
-    bad = subprocess.run([
+    bad = run_process([
         PYTHON, 'tools/coseg_folder.py', root, '--batch', '--config', CONFIG,
         '--work-dir',
         str(tmp_path / 'bad'), '--split-file', 'splits/one.txt'
@@ -289,8 +288,7 @@ def test_folder_tool_on_a_plain_folder(tmp_path):
 
 
 def test_folder_tool_rejects_bad_input_before_work(tmp_path):
-    import subprocess
-    proc = subprocess.run([
+    proc = run_process([
         PYTHON, 'tools/coseg_folder.py',
         str(tmp_path), '--config', CONFIG, '--postprocess', 'watershed'
     ],
@@ -304,15 +302,15 @@ def test_folder_tool_rejects_bad_input_before_work(tmp_path):
         PYTHON, 'tools/coseg_folder.py',
         str(tmp_path), '--config', CONFIG, '--split-file', 'splits/val.txt'
     ]
-    proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True)
+    proc = run_process(cmd, cwd=REPO_ROOT, capture_output=True, text=True)
     assert proc.returncode == 2 and 'Traceback' not in proc.stderr
     assert proc.stderr.strip().splitlines()[-1].startswith(
         'error: --split-file needs --batch')
-    proc = subprocess.run(
+    proc = run_process(
         cmd + ['--debug'], cwd=REPO_ROOT, capture_output=True, text=True)
     assert proc.returncode == 1 and 'UsageError' in proc.stderr
     # the config's options of an unknown post-processor
-    proc = subprocess.run([
+    proc = run_process([
         PYTHON, 'tools/coseg_folder.py',
         str(tmp_path), '--config', CONFIG, '--cfg-options',
         'postprocessors.watershed.level=1'
@@ -383,7 +381,7 @@ def test_loss_check_tool_reports_the_loss_of_reference_maps(tmp_path):
     root = write_class_folder(str(tmp_path / 'data'), per_class=4)
 
     def loss_check(folder, *options, config=CONFIG):
-        return subprocess.run([
+        return run_process([
             PYTHON, 'tools/analysis_tools/coattention_loss_check.py',
             osp.join(root, folder), '--config', config, *options
         ],

@@ -5,7 +5,8 @@ import os.path as osp
 
 import pytest
 import torch
-from coseg_fixtures import MATCHING_FIXTURES, REPO_ROOT, write_class_folder
+from coseg_fixtures import (MATCHING_FIXTURES, REPO_ROOT, run_process,
+                            write_class_folder)
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
@@ -204,11 +205,10 @@ def test_cfg_option_of_the_wrong_type_is_named():
 
 
 def test_train_tool_stops_on_a_bad_option_in_one_line():
-    import subprocess
     from test_tools import PYTHON
     config = osp.join(REPO_ROOT, 'configs', 'docs',
                       'docs-s16_effnet-lite0_1xb8-600_synthetic-pair-128x128.py')
-    proc = subprocess.run(
+    proc = run_process(
         [PYTHON, 'tools/train.py', config, '--cfg-options',
          'train_cfg.max_iters=abc'],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)

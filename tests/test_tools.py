@@ -11,20 +11,15 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from coseg_fixtures import REPO_ROOT, write_class_folder, write_tiny_config
+from coseg_fixtures import (PYTHON, REPO_ROOT, run_process, write_class_folder,
+                            write_tiny_config)
 
-PYTHON = sys.executable
 
 
 def run(args, cwd=REPO_ROOT, env=None, timeout=600):
-    full_env = dict(os.environ, **(env or {}))
-    proc = subprocess.run(
-        args,
-        cwd=cwd,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=timeout)
+    """Runs a command (a project script through the tool server), asserts
+    that it succeeded and returns its stdout + stderr."""
+    proc = run_process(args, cwd=cwd, env=env, timeout=timeout)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc.stdout + proc.stderr
 
@@ -144,7 +139,7 @@ def test_a_frozen_rank_ends_the_run_with_a_line_naming_the_rank(tmp_path):
         PYTHONPATH=osp.join(REPO_ROOT, 'tests') + os.pathsep +
         os.environ.get('PYTHONPATH', ''),
         OMP_NUM_THREADS='1')
-    proc = subprocess.run([
+    proc = run_process([
         PYTHON, '-m', 'torch.distributed.run', '--standalone',
         '--nproc_per_node=2', 'tools/train.py', config, '--launcher',
         'pytorch', '--work-dir',
@@ -299,13 +294,13 @@ def test_inference_api_and_demo_on_a_folder(tmp_path):
         osp.join(work, 'iter_2.pth'), '--out-dir',
         str(tmp_path / 'demo_bad')
     ]
-    proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True)
+    proc = run_process(cmd, cwd=REPO_ROOT, capture_output=True, text=True)
     assert proc.returncode == 2, proc.stderr[-2000:]
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith('error: ') and str(empty) in last, last
     assert 'Traceback' not in proc.stderr
     assert not osp.exists(str(tmp_path / 'demo_bad'))
-    proc = subprocess.run(
+    proc = run_process(
         cmd + ['--debug'], cwd=REPO_ROOT, capture_output=True, text=True)
     assert proc.returncode == 1 and 'Traceback' in proc.stderr
 
@@ -356,7 +351,7 @@ def test_score_masks_scores_saved_masks_and_checks_them_first(tmp_path):
     assert abs(float(rows['Dog'][1]) - 100 * box_j) < 0.01
     # a missing prediction and a wrong size are named before any scoring
     os.remove(pred / 'Dog' / 'img_1001.png')
-    proc = subprocess.run([PYTHON, tool, root, '--pred-dir',
+    proc = run_process([PYTHON, tool, root, '--pred-dir',
                            str(pred)],
                           cwd=REPO_ROOT,
                           capture_output=True,
@@ -365,7 +360,7 @@ def test_score_masks_scores_saved_masks_and_checks_them_first(tmp_path):
     assert '1 of the 6 selected images lack a file' in proc.stderr
     cv2.imwrite(
         str(pred / 'Dog' / 'img_1001.png'), np.zeros((10, 10), np.uint8))
-    proc = subprocess.run([PYTHON, tool, root, '--pred-dir',
+    proc = run_process([PYTHON, tool, root, '--pred-dir',
                            str(pred)],
                           cwd=REPO_ROOT,
                           capture_output=True,
@@ -400,7 +395,7 @@ def test_score_masks_grabcut_box_baseline_finds_a_distinct_central_object(
     # an image that does not match its mask is named
     cv2.imwrite(str(root / 'Dog' / 'images' / '1.png'),
                 np.zeros((10, 10, 3), np.uint8))
-    proc = subprocess.run(
+    proc = run_process(
         [PYTHON, tool, str(root), '--baseline', 'grabcut-box'],
         cwd=REPO_ROOT,
         capture_output=True,
@@ -444,7 +439,7 @@ def test_train_all_script_trains_tests_and_tabulates(tmp_path):
     assert 0 <= float(mj) <= 100 and 0 <= float(mp) <= 100
     assert f'{name}: test mJ {mj}' in log
     # bad input stops before any training
-    proc = subprocess.run(
+    proc = run_process(
         ['bash', 'tools/benchmarks/train_all.sh', root, '--iters', 'x'],
         cwd=REPO_ROOT,
         capture_output=True,

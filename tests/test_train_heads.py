@@ -4,10 +4,9 @@ the built-in synthetic data)."""
 import os
 import os.path as osp
 import re
-import subprocess
 
 import pytest
-from coseg_fixtures import REPO_ROOT, write_tiny_config
+from coseg_fixtures import REPO_ROOT, run_process, write_tiny_config
 from mmengine.config import Config
 from test_tools import PYTHON, run
 
@@ -64,7 +63,7 @@ def check_other_models_checkpoint_is_refused(tmp_path, ckpt, work):
     for cmd in ([PYTHON, 'tools/test.py', docs, ckpt, '--work-dir', work],
                 [PYTHON, 'tools/train.py', docs, '--work-dir', work,
                  '--resume']):
-        proc = subprocess.run(
+        proc = run_process(
             cmd, cwd=REPO_ROOT, capture_output=True, text=True)
         assert proc.returncode != 0, cmd
         last = proc.stderr.strip().splitlines()[-1]

@@ -1,10 +1,9 @@
 """User errors end the tools with one line; --debug shows the traceback."""
 import os.path as osp
-import subprocess
 
 import numpy as np
 import pytest
-from coseg_fixtures import REPO_ROOT, write_class_folder
+from coseg_fixtures import REPO_ROOT, run_process, write_class_folder
 from test_tools import PYTHON
 
 from cosegtools.datasets.mask_io import DatasetFileError, open_image
@@ -71,13 +70,13 @@ def test_train_tool_names_a_corrupt_image_in_one_line(tmp_path):
         PYTHON, 'tools/train.py', VOC_CONFIG, '--work-dir',
         str(tmp_path / 'work')
     ] + options
-    proc = subprocess.run(
+    proc = run_process(
         cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2, proc.stderr[-2000:]
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith(f'error: {bad}: unreadable or corrupt image')
     assert 'Traceback' not in proc.stderr
-    proc = subprocess.run(
+    proc = run_process(
         cmd + ['--debug'],
         cwd=REPO_ROOT,
         capture_output=True,
