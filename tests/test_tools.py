@@ -132,7 +132,7 @@ def test_a_frozen_rank_ends_the_run_with_a_line_naming_the_rank(tmp_path):
         f.write("custom_imports = dict(imports=['coseg_test_hooks'], "
                 "allow_failed_imports=False)\n"
                 "custom_hooks = [dict(type='FreezeRankHook', rank=1, "
-                "at_iter=2)]\n"
+                "at_iter=2, kill_after=12)]\n"
                 "env_cfg = dict(dist_cfg=dict(timeout=5))\n")
     env = dict(
         os.environ,
