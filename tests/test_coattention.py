@@ -18,7 +18,9 @@ CONFIG = osp.join(REPO_ROOT, 'configs', 'coattention',
                   'coattention_effnet-lite0_1xg5-200_voc-class-128x128.py')
 TINY = [
     '--cfg-options', 'train_cfg.max_iters=4',
-    'custom_hooks.0.stage_one_iters=2', 'custom_hooks.0.update_interval=1'
+    'custom_hooks.0.stage_one_iters=2', 'custom_hooks.0.update_interval=1',
+    'custom_hooks.0.proposal_generator.num_segments=[8,16]',
+    'custom_hooks.0.proposal_generator.max_side=48'
 ]
 
 
