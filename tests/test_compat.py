@@ -147,6 +147,12 @@ RANK_SCRIPT = '''
 import os, sys, time
 import torch, torch.distributed as dist
 from cosegtools import compat
+# both ranks have done their imports (slow on a busy machine) before the
+# group, whose timeout also bounds the rendezvous, is set up
+ready = sys.argv[2]
+open(f'{ready}.{os.environ["RANK"]}', 'w').close()
+while not all(os.path.exists(f'{ready}.{r}') for r in (0, 1)):
+    time.sleep(0.05)
 compat.init_cpu_distributed(timeout=float(sys.argv[1]))
 if dist.get_rank() == 1:
     time.sleep(60)  # a frozen rank
@@ -154,7 +160,11 @@ start = time.time()
 try:
     dist.all_reduce(torch.ones(1))
 except Exception as err:
-    print(f'failed after {time.time() - start:.0f} s: {type(err).__name__}')
+    print(f'failed after {time.time() - start:.0f} s: {type(err).__name__}',
+          flush=True)
+    # as the tools do (run_tool): a gloo group left to the interpreter's
+    # exit can abort the process
+    dist.destroy_process_group()
     sys.exit(3)
 '''
 
@@ -180,7 +190,8 @@ def test_a_frozen_rank_ends_the_others_after_the_timeout(tmp_path):
             MASTER_PORT=str(port),
             OMP_NUM_THREADS='1')
         procs.append(
-            subprocess.Popen([sys.executable, str(script), '3'],
+            subprocess.Popen([sys.executable, str(script), '3',
+                              str(tmp_path / 'ready')],
                              env=env,
                              stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE,
