@@ -219,6 +219,7 @@ def test_benchmark_prints_a_table(tmp_path):
     # one profile table per group size, the top-level modules in it
     assert text.count('time per submodule') == 2
     assert '| backbone ' in text and '| decode_head ' in text
+    assert text.count('| (model) ') == 2 and '| 100.0 ' in text
     assert '| 3 ' in rows[1]
     header = next(line for line in text.splitlines() if '| config' in line)
     header = [c.strip() for c in header.split('|')]

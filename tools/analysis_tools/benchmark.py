@@ -21,8 +21,10 @@ backbone features being computed once per image; ``--compare-cache`` adds a
 row per group that recomputes the features of every tuple instead.
 
 ``--profile`` adds a table per (config, group size) of the time spent in
-each submodule down to DEPTH levels (default 2: ``decode_head.refiners``),
-from forward hooks over the timed runs: where a head's cost goes.
+each submodule down to DEPTH levels (default 2: ``decode_head.decoder``;
+the items of a module list, ``decode_head.refiners.0``, need 3),
+from forward hooks over ``--repeat`` more runs, with the whole model's time
+in those runs (``(model)``) as 100%: where a head's cost goes.
 """
 import argparse
 import multiprocessing
@@ -129,13 +131,18 @@ def measure(config,
     modules = {}
     if profile:
         timer = ModuleTimer(model, profile)
+        sync(device)
+        start = time.perf_counter()
         for _ in range(repeat):
             run()
-        timer.remove()
+        sync(device)
         modules = {
             name: (spent / repeat, timer.calls[name] // repeat)
             for name, spent in timer.seconds.items()
         }
+        # the whole model in the same (hooked) runs, for the shares
+        modules['(model)'] = ((time.perf_counter() - start) / repeat, 1)
+        timer.remove()
     return seconds, backbone, memory, modules
 
 
@@ -209,10 +216,11 @@ def main():
     print(AsciiTable(rows).table)
     for name, group_size, seconds, modules in profiles:
         table = [['module', 'calls / group', 'ms / group', '% of model']]
+        total = modules['(model)'][0]
         for module, (spent, calls) in modules.items():
             table.append([
                 module, calls, f'{1000 * spent:.1f}',
-                f'{100 * spent / seconds:.1f}'
+                f'{100 * spent / total:.1f}'
             ])
         print(f'{name}, G={group_size}: time per submodule (forward hooks; '
               'a parent includes its children)')
