@@ -2,6 +2,7 @@
 two-stage hook and the folder tool."""
 import glob
 import os.path as osp
+import shutil
 
 import cv2
 import numpy as np
@@ -275,18 +276,42 @@ def test_folder_tool_on_a_plain_folder(tmp_path):
     root = write_class_folder(str(tmp_path / 'data'), per_class=4)
     folder = osp.join(root, 'Dog', 'images')
     out = str(tmp_path / 'out')
-    run([
+    log = run([
         PYTHON, 'tools/coseg_folder.py', folder, '--config', CONFIG,
         '--work-dir',
         str(tmp_path / 'work'), '--out', out
     ] + TINY)
-    masks = sorted(glob.glob(osp.join(out, 'threshold', 'images', '*.png')))
+    # <Class>/images is written as <Class>, the layout score_masks.py reads
+    masks = sorted(glob.glob(osp.join(out, 'threshold', 'Dog', '*.png')))
     assert len(masks) == 4
     mask = cv2.imread(masks[0], cv2.IMREAD_UNCHANGED)
     assert mask.shape == (40, 48) and set(np.unique(mask)) <= {0, 255}
     assert len(
-        glob.glob(osp.join(out, 'threshold', 'images', 'overlay',
+        glob.glob(osp.join(out, 'threshold', 'Dog', 'overlay',
                            '*.png'))) == 4
+
+    # Dog/masks exists: the tool scores its masks, as score_masks.py does
+    def summary_row(text, label):
+        line = [row for row in text.splitlines()
+                if row.startswith(f'| {label} ')][-1]
+        return [cell.strip() for cell in line.split('|')[1:-1]]
+
+    scored = run([
+        PYTHON, 'tools/analysis_tools/score_masks.py', root, '--pred-dir',
+        osp.join(out, 'threshold'), '--classes', 'Dog'
+    ])
+    assert summary_row(log, 'Dog') == summary_row(scored, 'Dog')
+    assert summary_row(log, 'threshold')[1] == '4'
+    # a folder without masks next to it is only segmented
+    photos = tmp_path / 'photos'
+    shutil.copytree(folder, photos)
+    log = run([
+        PYTHON, 'tools/coseg_folder.py',
+        str(photos), '--config', CONFIG, '--work-dir',
+        str(tmp_path / 'work_photos'), '--out', out
+    ] + TINY)
+    assert len(glob.glob(osp.join(out, 'threshold', 'photos', '*.png'))) == 4
+    assert '| threshold ' not in log
 
 
 def test_folder_tool_rejects_bad_input_before_work(tmp_path):

@@ -1,6 +1,7 @@
 """Co-segment a folder of images with an unsupervised method (no masks).
 
-    # one folder: fit the method to its images, write masks and overlays
+    # one folder: fit the method to its images, write masks and overlays;
+    # DIR = <Class>/images next to <Class>/masks is also scored
     python tools/coseg_folder.py DIR --config CONFIG [--out OUT]
         [--postprocess threshold otsu grabcut crf] [--resume]
 
@@ -12,12 +13,15 @@
 
 The method fits the collection it segments (co-attention: Hsu et al., IJCAI
 2018), or relates its images without fitting anything (feature clustering,
-a config with ``train_cfg = None``); neither reads a mask. Masks are written as 0/255 PNGs to
-``OUT/<post-processor>/<Class>/<stem>.png`` and overlays next to them in
-``OUT/<post-processor>/<Class>/overlay/``.
+a config with ``train_cfg = None``); neither reads a mask. Masks are written
+as 0/255 PNGs to ``OUT/<post-processor>/<Class>/<stem>.png`` (one folder:
+``<Class>`` is its name, or its parent's for ``<Class>/images``; what
+``tools/analysis_tools/score_masks.py ROOT --pred-dir OUT/<post-processor>``
+reads) and overlays next to them in ``OUT/<post-processor>/<Class>/overlay/``.
 """
 import argparse
 import copy
+import glob
 import os
 import os.path as osp
 import time
@@ -30,6 +34,7 @@ from mmengine.utils import ProgressBar
 from terminaltables import AsciiTable
 
 from cosegtools.apis import cosegment
+from cosegtools.datasets.mask_io import read_binary_mask
 from cosegtools.engine.hooks.output_hook import overlay
 from cosegtools.evaluation.coseg_metric import (format_table, image_scores,
                                                 summarise)
@@ -166,6 +171,47 @@ def segment_collection(cfg, dataset, name, args, posts):
     return paths, masks, seconds
 
 
+def mask_files(paths, mask_dir):
+    """The ground-truth mask ``mask_dir/<stem>.*`` of each image, or None
+    when the folder does not exist or lacks the mask of an image."""
+    if not osp.isdir(mask_dir):
+        return None
+    found = []
+    for path in paths:
+        stem = osp.splitext(osp.basename(path))[0]
+        files = sorted(glob.glob(osp.join(glob.escape(mask_dir), stem + '.*')))
+        if not files:
+            return None
+        found.append(files[0])
+    return found
+
+
+def add_scores(records, class_name, paths, masks, gt_files):
+    """Appends the P/J record of every image, per post-processor."""
+    gts = [read_binary_mask(f) for f in gt_files]
+    for post_name, post_masks in masks.items():
+        for path, mask, gt in zip(paths, post_masks, gts):
+            record = image_scores(mask, gt)
+            record.update(img_path=path, class_name=class_name)
+            records.setdefault(post_name, []).append(record)
+
+
+def print_scores(records):
+    """The per-class table of each post-processor, then one summary row
+    each."""
+    rows = [['post-processor', 'images', 'mP', 'mJ', 'aJ', 'pooled J']]
+    for post_name, recs in records.items():
+        summary = summarise(recs)
+        print_log(
+            f'\n{post_name}:\n' + format_table(summary), logger='current')
+        rows.append([
+            post_name, summary['num_images'], f"{summary['mP']:.2f}",
+            f"{summary['mJ']:.2f}", f"{summary['aJ']:.2f}",
+            f"{summary['pooled_J']:.2f}"
+        ])
+    print_log('\n' + AsciiTable(rows).table, logger='current')
+
+
 def cost_table(seconds: dict, num_images: int) -> str:
     """Wall seconds per phase, in total and per image."""
     rows = [['phase', 'seconds', 's / image']]
@@ -187,12 +233,24 @@ def coseg_folder(args):
     pipeline = (cfg.train_dataloader.dataset.pipeline
                 if cfg.get('train_dataloader') else [])
     if not args.batch:
-        name = osp.basename(osp.normpath(args.path))
+        folder = osp.normpath(args.path)
+        # <Class>/images is named by its class, as score_masks.py expects
+        name = osp.basename(folder)
+        if name == 'images' and osp.dirname(folder):
+            name = osp.basename(osp.dirname(folder))
         dataset = dict(
             type='CoSegImageFolderDataset',
             data_root=args.path,
             pipeline=pipeline)
-        paths, _, seconds = segment_collection(cfg, dataset, name, args, posts)
+        paths, masks, seconds = segment_collection(cfg, dataset, name, args,
+                                                   posts)
+        # a folder <Class>/images next to <Class>/masks (a class-folder
+        # dataset's layout) is scored; the masks are read only for that
+        gt_files = mask_files(paths, osp.join(osp.dirname(folder), 'masks'))
+        if gt_files is not None:
+            records = {}
+            add_scores(records, name, paths, masks, gt_files)
+            print_scores(records)
         print_log(
             f'{len(paths)} images; cost (wall time):\n' +
             cost_table(seconds, len(paths)) +
@@ -200,7 +258,6 @@ def coseg_folder(args):
             logger='current')
         return
     from cosegtools.datasets import CoSegClassFolderDataset
-    from cosegtools.datasets.mask_io import read_binary_mask
     classes = args.classes or list(
         CoSegClassFolderDataset(data_root=args.path,
                                 lazy_init=True).metainfo['classes'])
@@ -212,7 +269,7 @@ def coseg_folder(args):
                 split_file=args.split_file))
         for name in classes
     }
-    records = {name: [] for name in posts}
+    records = {}
     total_images, total_seconds = 0, {}
     work_root = cfg.work_dir
     for hook in cfg.get('custom_hooks', []):
@@ -243,29 +300,11 @@ def coseg_folder(args):
         total_images += len(paths)
         for phase, spent in seconds.items():
             total_seconds[phase] = total_seconds.get(phase, 0.0) + spent
-        gt_dir = osp.join(args.path, class_name, 'masks')
-        gts = [
-            read_binary_mask(
-                osp.join(gt_dir,
-                         osp.splitext(osp.basename(p))[0] + '.png'))
-            for p in paths
-        ]
-        for post_name in posts:
-            for path, mask, gt in zip(paths, masks[post_name], gts):
-                record = image_scores(mask, gt)
-                record.update(img_path=path, class_name=class_name)
-                records[post_name].append(record)
-    rows = [['post-processor', 'images', 'mP', 'mJ', 'aJ', 'pooled J']]
-    for post_name, recs in records.items():
-        summary = summarise(recs)
-        print_log(
-            f'\n{post_name}:\n' + format_table(summary), logger='current')
-        rows.append([
-            post_name, summary['num_images'], f"{summary['mP']:.2f}",
-            f"{summary['mJ']:.2f}", f"{summary['aJ']:.2f}",
-            f"{summary['pooled_J']:.2f}"
-        ])
-    print_log('\n' + AsciiTable(rows).table, logger='current')
+        # the dataset checked that every listed image has its mask
+        add_scores(records, class_name, paths, masks,
+                   mask_files(paths, osp.join(args.path, class_name,
+                                              'masks')))
+    print_scores(records)
     print_log(
         f'{total_images} images, {len(classes)} classes; cost (wall '
         'time):\n' + cost_table(total_seconds, total_images),
