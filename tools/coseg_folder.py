@@ -236,7 +236,8 @@ def coseg_folder(args):
         folder = osp.normpath(args.path)
         # <Class>/images is named by its class, as score_masks.py expects
         name = osp.basename(folder)
-        if name == 'images' and osp.dirname(folder):
+        class_folder = name == 'images' and osp.dirname(folder)
+        if class_folder:
             name = osp.basename(osp.dirname(folder))
         dataset = dict(
             type='CoSegImageFolderDataset',
@@ -246,7 +247,8 @@ def coseg_folder(args):
                                                    posts)
         # a folder <Class>/images next to <Class>/masks (a class-folder
         # dataset's layout) is scored; the masks are read only for that
-        gt_files = mask_files(paths, osp.join(osp.dirname(folder), 'masks'))
+        gt_files = mask_files(paths, osp.join(
+            osp.dirname(folder), 'masks')) if class_folder else None
         if gt_files is not None:
             records = {}
             add_scores(records, name, paths, masks, gt_files)
