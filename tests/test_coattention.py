@@ -344,6 +344,14 @@ def test_folder_tool_rejects_bad_input_before_work(tmp_path):
     ], cwd=REPO_ROOT, capture_output=True, text=True)
     assert proc.returncode == 2 and 'Traceback' not in proc.stderr
     assert "postprocessors: unknown post-processor 'watershed'" in proc.stderr
+    # and the options of a known one reach it
+    proc = run_process([
+        PYTHON, 'tools/coseg_folder.py',
+        str(tmp_path), '--config', CONFIG, '--postprocess', 'grabcut',
+        '--cfg-options', 'postprocessors.grabcut.border=0.7'
+    ], cwd=REPO_ROOT, capture_output=True, text=True)
+    assert proc.returncode == 2 and 'border must be in [0, 0.5)' in (
+        proc.stderr)
 
 
 def test_hook_targets_survive_a_checkpoint():
