@@ -230,7 +230,7 @@ def test_folder_tool_batch_mode_scores_every_class(tmp_path):
             'work'), '--postprocess', 'threshold', 'otsu', '--resume'
     ] + TINY)
     assert 'mask targets set' not in again
-    assert again.count('Auto resumed') == 2
+    assert again.count('fitted before: ') == 2
 
     def summary(text):
         return [

@@ -30,6 +30,7 @@ import cosegtools  # noqa: F401  (applies the stack work-arounds first)
 import mmcv
 from mmengine.config import DictAction
 from mmengine.logging import print_log
+from mmengine.runner import find_latest_checkpoint
 from mmengine.utils import ProgressBar
 from terminaltables import AsciiTable
 
@@ -95,7 +96,19 @@ def fit(cfg, dataset: dict):
         cfg[key] = None
     start = time.perf_counter()
     runner = build_runner(cfg)
-    model = runner.train()
+    latest = find_latest_checkpoint(cfg.work_dir) if cfg.resume else None
+    fitted = latest is not None and runner.load_checkpoint(latest)['meta'].get(
+        'iter', 0) >= cfg.train_cfg.max_iters
+    if fitted:
+        # the weights and the method's state (its hooks restore theirs) are
+        # loaded; resuming would replay the data loader up to the last
+        # iteration for nothing
+        print_log(
+            f'fitted before: {latest} loaded, not fitted again',
+            logger='current')
+        model = runner.model
+    else:
+        model = runner.train()
     seconds = dict(fit=time.perf_counter() - start)
     for hook in runner.hooks:
         # proposals and target updates, when the method has them
