@@ -97,6 +97,7 @@ def fit(cfg, dataset: dict):
     start = time.perf_counter()
     runner = build_runner(cfg)
     latest = find_latest_checkpoint(cfg.work_dir) if cfg.resume else None
+    # (an unfinished fit is loaded once more by runner.train's resume)
     fitted = latest is not None and runner.load_checkpoint(latest)['meta'].get(
         'iter', 0) >= cfg.train_cfg.max_iters
     if fitted:
@@ -158,13 +159,16 @@ def write(out, name, post, path, mask):
 
 
 def segment_collection(cfg, dataset, name, args, posts):
-    """Fit, predict and post-process one collection; returns the image
-    paths, per post-processor the masks, and the seconds spent per phase."""
+    """Fit, predict and post-process one collection; returns the images'
+    data infos (``img_path``, and ``seg_map_path`` for a class-folder
+    dataset), per post-processor the masks, and the seconds spent per
+    phase."""
     if cfg.get('train_cfg') is None:
         model, built, seconds = build_training_free(cfg, dataset)
     else:
         model, built, seconds = fit(cfg, dataset)
-    paths = [built.get_data_info(i)['img_path'] for i in range(len(built))]
+    infos = [built.get_data_info(i) for i in range(len(built))]
+    paths = [info['img_path'] for info in infos]
     print_log(f'{name}: predicting {len(paths)} images', logger='current')
     start = time.perf_counter()
     probs = probabilities(model, paths, args.group_size)
@@ -181,12 +185,13 @@ def segment_collection(cfg, dataset, name, args, posts):
         if args.out:
             for path, mask in zip(paths, masks[post_name]):
                 write(args.out, name, post_name, path, mask)
-    return paths, masks, seconds
+    return infos, masks, seconds
 
 
 def mask_files(paths, mask_dir):
-    """The ground-truth mask ``mask_dir/<stem>.*`` of each image, or None
-    when the folder does not exist or lacks the mask of an image."""
+    """The ground-truth mask ``mask_dir/<stem>.*`` of each image of a plain
+    folder, or None when the folder does not exist or lacks the mask of an
+    image."""
     if not osp.isdir(mask_dir):
         return None
     found = []
@@ -256,8 +261,9 @@ def coseg_folder(args):
             type='CoSegImageFolderDataset',
             data_root=args.path,
             pipeline=pipeline)
-        paths, masks, seconds = segment_collection(cfg, dataset, name, args,
+        infos, masks, seconds = segment_collection(cfg, dataset, name, args,
                                                    posts)
+        paths = [info['img_path'] for info in infos]
         # a folder <Class>/images next to <Class>/masks (a class-folder
         # dataset's layout) is scored; the masks are read only for that
         gt_files = mask_files(paths, osp.join(
@@ -310,15 +316,15 @@ def coseg_folder(args):
             classes=[class_name],
             split_file=args.split_file,
             pipeline=pipeline)
-        paths, masks, seconds = segment_collection(class_cfg, dataset,
+        infos, masks, seconds = segment_collection(class_cfg, dataset,
                                                    class_name, args, posts)
+        paths = [info['img_path'] for info in infos]
         total_images += len(paths)
         for phase, spent in seconds.items():
             total_seconds[phase] = total_seconds.get(phase, 0.0) + spent
-        # the dataset checked that every listed image has its mask
+        # the dataset found (and checked) the mask of every image
         add_scores(records, class_name, paths, masks,
-                   mask_files(paths, osp.join(args.path, class_name,
-                                              'masks')))
+                   [info['seg_map_path'] for info in infos])
     print_scores(records)
     print_log(
         f'{total_images} images, {len(classes)} classes; cost (wall '

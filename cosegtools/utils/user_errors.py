@@ -20,7 +20,6 @@ from cosegtools.datasets.mask_io import DatasetFileError
 from cosegtools.engine.checkpoint import CheckpointError
 
 
-
 class UsageError(ValueError):
     """A command-line tool was given options that do not go together or a
     value it cannot use (raised by the tools themselves)."""

@@ -211,10 +211,10 @@ def main():
                 f'{memory:.0f}'
             ])
             if modules:
-                profiles.append((rows[-1][0], group_size, seconds, modules))
+                profiles.append((rows[-1][0], group_size, modules))
     print(f'device: {args.device}, torch threads: {torch.get_num_threads()}')
     print(AsciiTable(rows).table)
-    for name, group_size, seconds, modules in profiles:
+    for name, group_size, modules in profiles:
         table = [['module', 'calls / group', 'ms / group', '% of model']]
         total = modules['(model)'][0]
         for module, (spent, calls) in modules.items():

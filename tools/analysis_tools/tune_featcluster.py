@@ -60,6 +60,7 @@ def main(argv=None):
         sys.exit(f'error: {err}')
     posts = build_postprocessors(args.postprocess, cfg.get('postprocessors'),
                                  f'{args.config}: postprocessors')
+    needs_image = any(post.needs_image for post in posts.values())
     model = MODELS.build(cfg.model)
     model.init_weights()
     model.eval()
@@ -83,8 +84,8 @@ def main(argv=None):
             descriptors, shapes, paths, gts = zip(*items)
             probs = model.probabilities_of(list(descriptors), list(shapes))
             for prob, path, gt in zip(probs, paths, gts):
+                image = mmcv.imread(path) if needs_image else None
                 for post_name, post in posts.items():
-                    image = mmcv.imread(path) if post.needs_image else None
                     record = image_scores(post(prob, image), gt)
                     record['class_name'] = class_name
                     records[post_name].append(record)
@@ -97,6 +98,7 @@ def main(argv=None):
                   post_name, f"mJ {summary['mJ']:.2f}", flush=True)
     print(f'{len(dataset)} images of {args.split_file}:')
     print(AsciiTable(rows).table)
+
 
 if __name__ == '__main__':
     main()
