@@ -37,7 +37,7 @@ def _child(name, parent, locations=()):
 
 
 RUNNERS = _child('runner', MMSEG_RUNNERS, ['cosegtools.engine'])
-LOOPS = _child('loop', MMSEG_LOOPS)
+LOOPS = _child('loop', MMSEG_LOOPS, ['cosegtools.engine'])
 HOOKS = _child('hook', MMSEG_HOOKS, ['cosegtools.engine.hooks'])
 DATASETS = _child('dataset', MMSEG_DATASETS, ['cosegtools.datasets'])
 DATA_SAMPLERS = _child('data sampler', MMSEG_DATA_SAMPLERS,

@@ -1,5 +1,5 @@
 """Unsupervised co-attention co-segmentation: losses, proposals, the
-two-stage hook and the folder tool."""
+targets, and the folder tool."""
 import glob
 import os.path as osp
 import shutil
@@ -16,12 +16,13 @@ from cosegtools.models import (BootstrappedMaskLoss, CoAttentionLoss,
                                refine_object_mask)
 
 CONFIG = osp.join(REPO_ROOT, 'configs', 'coattention',
-                  'coattention_effnet-lite0_1xg5-200_voc-class-128x128.py')
+                  'coattention_effnet-lite0_1xg5-20e_voc-class-128x128.py')
+# 4 epochs (of one iteration for a class of 5 images), targets after 2;
+# smaller proposal hierarchies
+PROPOSALS = 'train_dataloader.dataset.pipeline.0.transforms.2.generator'
 TINY = [
-    '--cfg-options', 'train_cfg.max_iters=4',
-    'custom_hooks.0.stage_one_iters=2', 'custom_hooks.0.update_interval=1',
-    'custom_hooks.0.proposal_generator.num_segments=[8,16]',
-    'custom_hooks.0.proposal_generator.max_side=48'
+    '--cfg-options', 'train_cfg.max_epochs=4', 'train_cfg.stage_one_epochs=2',
+    f'{PROPOSALS}.num_segments=[8,16]', f'{PROPOSALS}.max_side=48'
 ]
 
 
@@ -64,6 +65,24 @@ def test_mask_loss_is_cross_entropy_to_the_bootstrapped_target():
         BootstrappedMaskLoss(beta=0.95, loss_weight=9)(logits, first, current),
         9 * by_hand,
         atol=1e-5)
+
+
+def test_mask_loss_sums_the_images_as_eq_1():
+    # eq. 1: lambda times the sum over images of each image's pixel mean
+    logits = torch.randn(3, 1, 4, 5)
+    first = (torch.rand(3, 1, 4, 5) > 0.5).float()
+    current = (torch.rand(3, 1, 4, 5) > 0.5).float()
+    target = 0.95 * first + 0.05 * current
+    s = logits.sigmoid()
+    per_image = -(target * s.log() + (1 - target) * (1 - s).log()).mean(
+        dim=(1, 2, 3))
+    summed = BootstrappedMaskLoss(loss_weight=9)(logits, first, current)
+    assert torch.allclose(summed, 9 * per_image.sum(), atol=1e-5)
+    averaged = BootstrappedMaskLoss(loss_weight=9, reduction='mean')
+    assert torch.allclose(
+        averaged(logits, first, current), 9 * per_image.mean(), atol=1e-5)
+    with pytest.raises(ValueError, match='reduction'):
+        BootstrappedMaskLoss(reduction='max')
 
 
 def two_objects():
@@ -133,8 +152,20 @@ def test_refinement_equals_the_written_out_procedure():
             naive_refinement(attention, proposals))
 
 
+def build_model(**train_cfg):
+    from mmengine.config import Config
+
+    from cosegtools.registry import MODELS
+    cfg = Config.fromfile(
+        osp.join(REPO_ROOT, 'configs', '_base_', 'models',
+                 'coattention_effnet-lite0.py'))
+    cfg.model.backbone.pretrained = False
+    cfg.model.extractor.pretrained = False
+    cfg.model.train_cfg = train_cfg
+    return MODELS.build(cfg.model)
+
+
 def test_minmax_scaling_matches_a_low_contrast_map_to_its_object():
-    from cosegtools.engine.hooks import CoAttentionMaskHook
     obj = np.zeros((10, 10), bool)
     obj[2:5, 2:5] = True
     whole = np.ones((10, 10), bool)
@@ -142,40 +173,54 @@ def test_minmax_scaling_matches_a_low_contrast_map_to_its_object():
     proposals = np.stack([obj, whole])
     # object a little above the rest, everything above 0.5
     attention = np.where(obj, 0.6, 0.55).astype(np.float32)
-    raw = CoAttentionMaskHook(0, 1, map_scaling='none')
-    stretched = CoAttentionMaskHook(0, 1, map_scaling='minmax')
+    raw = build_model(map_scaling='none')
+    stretched = build_model(map_scaling='minmax')
     assert best_proposal(raw.scale(attention), proposals) == 1
     assert best_proposal(stretched.scale(attention), proposals) == 0
     assert np.array_equal(
         refine_object_mask(stretched.scale(attention), proposals), obj)
-    with pytest.raises(ValueError, match='map_scaling'):
-        CoAttentionMaskHook(0, 1, map_scaling='otsu')
+    with pytest.raises(ValueError, match='train_cfg.map_scaling'):
+        build_model(map_scaling='otsu')
 
 
 def test_border_prior_picks_the_side_away_from_the_border():
-    from cosegtools.engine.hooks import CoAttentionMaskHook
+    from cosegtools.models import CoAttentionSegmentor
     centre = np.zeros((8, 12), np.float32)
     centre[2:6, 3:9] = 1
     # one map on its object, two on the border: the collection's mean decides
-    assert CoAttentionMaskHook.border_polarity([centre]) == 1
-    assert CoAttentionMaskHook.border_polarity(
+    assert CoAttentionSegmentor.border_polarity([centre]) == 1
+    assert CoAttentionSegmentor.border_polarity(
         [centre, 1 - centre, 1 - centre]) == -1
-    with pytest.raises(ValueError, match='polarity_prior'):
-        CoAttentionMaskHook(0, 1, polarity_prior='centre')
+    with pytest.raises(ValueError, match='train_cfg.polarity_prior'):
+        build_model(polarity_prior='centre')
+
+
+def test_targets_and_polarity_are_in_the_state_dict(tmp_path):
+    model = build_model()
+    model.mask_targets = {
+        'a.jpg': (torch.rand(5, 7) > 0.5, torch.rand(5, 7) > 0.5),
+        'b.jpg': (torch.rand(3, 4) > 0.5, torch.rand(3, 4) > 0.5)
+    }
+    model.polarity.fill_(-1)
+    path = str(tmp_path / 'model.pth')
+    torch.save(model.state_dict(), path)
+    # a checkpoint the safe loader reads
+    state = torch.load(path, weights_only=True)
+    other = build_model()
+    other.load_state_dict(state)
+    assert other.polarity.item() == -1
+    assert set(other.mask_targets) == {'a.jpg', 'b.jpg'}
+    for path in ('a.jpg', 'b.jpg'):
+        for new, old in zip(other.mask_targets[path],
+                            model.mask_targets[path]):
+            assert new.dtype == torch.bool and torch.equal(new, old)
 
 
 def test_negative_polarity_predicts_and_trains_the_complement():
-    from mmengine.config import Config
     from mmseg.structures import SegDataSample
 
-    from cosegtools.registry import MODELS
     from cosegtools.structures import CoSegDataSample
-    cfg = Config.fromfile(
-        osp.join(REPO_ROOT, 'configs', '_base_', 'models',
-                 'coattention_effnet-lite0.py'))
-    cfg.model.backbone.pretrained = False
-    cfg.model.extractor.pretrained = False
-    model = MODELS.build(cfg.model).eval()
+    model = build_model().eval()
     torch.manual_seed(0)
     images = torch.randn(1, 2, 3, 64, 64)
     raw = model.encode_decode(images)
@@ -194,8 +239,10 @@ def test_negative_polarity_predicts_and_trains_the_complement():
     group = CoSegDataSample()
     group.image_samples = samples
     losses = model.loss(images, [group])
-    expected = 9.0 * torch.nn.functional.binary_cross_entropy_with_logits(
-        raw, (~target).float().expand_as(raw))
+    # summed over the two images (eq. 1)
+    expected = 9.0 * sum(
+        torch.nn.functional.binary_cross_entropy_with_logits(
+            raw[k], (~target).float().expand_as(raw[k])) for k in range(2))
     assert torch.allclose(losses['loss_mask'], expected, atol=1e-5)
     assert 'polarity' in model.state_dict()
 
@@ -354,28 +401,6 @@ def test_folder_tool_rejects_bad_input_before_work(tmp_path):
         proc.stderr)
 
 
-def test_hook_targets_survive_a_checkpoint():
-    from cosegtools.engine import CoAttentionMaskHook
-
-    class Model:
-        mask_targets = {
-            'a.jpg': (torch.rand(5, 7) > 0.5, torch.rand(5, 7) > 0.5)
-        }
-
-    class Runner:
-        model = Model()
-
-    hook = CoAttentionMaskHook(stage_one_iters=1, update_interval=1)
-    checkpoint = {}
-    hook.before_save_checkpoint(Runner, checkpoint)
-    saved = dict(Model.mask_targets)
-    Model.mask_targets = {}
-    Runner.model = Model
-    hook.after_load_checkpoint(Runner, checkpoint)
-    for new, old in zip(Model.mask_targets['a.jpg'], saved['a.jpg']):
-        assert torch.equal(new, old)
-
-
 def test_image_folder_dataset_validates_its_images(tmp_path):
     from cosegtools.datasets import CoSegImageFolderDataset
     from cosegtools.datasets.mask_io import DatasetFileError
@@ -451,10 +476,73 @@ def test_loss_check_tool_reports_the_loss_of_reference_maps(tmp_path):
     assert bad.returncode != 0 and 'need at least 2 images' in bad.stderr
     paper = osp.join(
         REPO_ROOT, 'configs', 'coattention',
-        'coattention_vgg16-fcn-r50_1xg5-600_voc-class-384x384.py')
+        'coattention_vgg16-fcn-r50_1xg5-60e_voc-class-384x384.py')
     if not osp.exists(
             osp.join(REPO_ROOT, 'checkpoints', 'resnet50_imagenet.pth')):
         bad = loss_check('Cat', config=paper)
         assert bad.returncode != 0
         assert 'resnet50_imagenet.pth' in bad.stderr
         assert 'does not exist' in bad.stderr
+
+
+def test_fit_loop_counts_epochs_and_a_killed_fit_resumes(tmp_path):
+    # 11 images, groups of 5: 3 iterations an epoch, 12 in all; targets
+    # set after 6, updated after 9 (not after the last)
+    root = write_class_folder(str(tmp_path / 'data'), classes=('Cat', ),
+                              per_class=11)
+    folder = osp.join(root, 'Cat', 'images')
+
+    def fit(work, *extra):
+        return run([
+            PYTHON, 'tools/coseg_folder.py', folder, '--config', CONFIG,
+            '--work-dir',
+            str(tmp_path / work), '--out',
+            str(tmp_path / work / 'out')
+        ] + list(extra) + TINY + ['default_hooks.checkpoint.interval=8'])
+
+    log = fit('whole')
+    assert 'fitting 11 images: 4 epochs of 3 iterations, targets after 6' \
+        in log
+    assert log.count('mask targets set for 11 images') == 1
+    assert log.count('mask targets updated for 11 images') == 1
+    # the run killed after iteration 8 (its checkpoint holds the targets
+    # set at 6): resumed, it ends with the masks of the whole run
+    killed = tmp_path / 'killed'
+    shutil.copytree(tmp_path / 'whole', killed)
+    shutil.rmtree(killed / 'out')
+    (killed / 'iter_12.pth').unlink()
+    (killed / 'last_checkpoint').write_text(str(killed / 'iter_8.pth'))
+    log = fit('killed', '--resume')
+    assert 'resumed' in log.lower() and 'mask targets set' not in log
+    assert log.count('mask targets updated for 11 images') == 1
+    masks = sorted(
+        glob.glob(str(tmp_path / 'whole' / 'out' / '*' / 'Cat' / '*.png')))
+    assert len(masks) == 11
+    for path in masks:
+        again = path.replace(str(tmp_path / 'whole'), str(killed))
+        assert np.array_equal(cv2.imread(path), cv2.imread(again)), path
+
+
+def test_proposals_are_computed_once_per_image_and_setting(tmp_path):
+    from cosegtools.datasets import LoadObjectProposals
+    image = two_objects()
+    cache = str(tmp_path / 'cache')
+    load = LoadObjectProposals(
+        generator=dict(type='MergeProposalGenerator', num_segments=[8, 16],
+                       max_side=48), cache_dir=cache)
+    first = load(dict(img=image))['proposals']
+    assert first.dtype == bool and first.ndim == 3 and len(first) > 0
+    assert len(glob.glob(osp.join(cache, '*.npz'))) == 1
+    # a second call reads the cache: the generator is not run again
+    calls = []
+    real = load.generator
+    load.generator = lambda img: calls.append(1) or real(img)
+    assert np.array_equal(load(dict(img=image))['proposals'], first)
+    assert not calls
+    # other settings or another image: their own entries
+    LoadObjectProposals(
+        generator=dict(type='MergeProposalGenerator', num_segments=[8],
+                       max_side=48), cache_dir=cache)(dict(img=image))
+    load(dict(img=np.ascontiguousarray(image[:, ::-1])))
+    assert len(glob.glob(osp.join(cache, '*.npz'))) == 3
+    assert not glob.glob(osp.join(cache, '*.tmp*'))

@@ -18,29 +18,33 @@ as 0/255 PNGs to ``OUT/<post-processor>/<Class>/<stem>.png`` (one folder:
 ``<Class>`` is its name, or its parent's for ``<Class>/images``; what
 ``tools/analysis_tools/score_masks.py ROOT --pred-dir OUT/<post-processor>``
 reads) and overlays next to them in ``OUT/<post-processor>/<Class>/overlay/``.
+
+Each collection is one Runner: a method that fits runs its training loop
+(:class:`~cosegtools.engine.CollectionFitLoop`; checkpoints and proposals in
+the work dir), then the config's test dataloader over the same images feeds
+the model's predictions, once per post-processor, to the config's metric
+(``CoSegMetric``) when the images have masks.
 """
 import argparse
 import copy
-import glob
 import os
 import os.path as osp
 import time
 
 import cosegtools  # noqa: F401  (applies the stack work-arounds first)
 import mmcv
+import torch
 from mmengine.config import DictAction
+from mmengine.evaluator import Evaluator
 from mmengine.logging import print_log
-from mmengine.runner import find_latest_checkpoint
+from mmengine.runner import Runner
 from mmengine.utils import ProgressBar
 from terminaltables import AsciiTable
 
-from cosegtools.apis import cosegment
-from cosegtools.datasets.mask_io import read_binary_mask
 from cosegtools.engine.hooks.output_hook import overlay
-from cosegtools.evaluation.coseg_metric import (format_table, image_scores,
-                                                summarise)
 from cosegtools.models.postprocessors import build_postprocessors
-from cosegtools.registry import DATASETS, MODELS
+from cosegtools.models.segmentors.coseg_segmentor import apply_postprocessor
+from cosegtools.registry import MODELS
 from cosegtools.utils import (UsageError, build_runner, load_run_config,
                               run_tool)
 
@@ -75,8 +79,9 @@ def parse_args():
     parser.add_argument(
         '--group-size',
         type=int,
-        default=8,
-        help='images per forward pass at inference')
+        help='images per group at inference (default: the config\'s test '
+        'sampler; a method that relates the whole collection at once, e.g. '
+        'feature clustering, relates each group)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     parser.add_argument(
         '--debug',
@@ -86,69 +91,66 @@ def parse_args():
     return parser.parse_args()
 
 
-def fit(cfg, dataset: dict):
-    """Train the config's model on ``dataset``; returns it in eval mode, the
-    built dataset and the seconds spent per phase."""
+def without_masks(pipeline):
+    """A test pipeline for images without masks: ``LoadCoSegMask`` left
+    out (also inside ``TransformBroadcaster``)."""
+    kept = []
+    for step in copy.deepcopy(pipeline):
+        if step.get('type') == 'LoadCoSegMask':
+            continue
+        if 'transforms' in step:
+            step['transforms'] = without_masks(step['transforms'])
+        kept.append(step)
+    return kept
+
+
+def collection_config(cfg, dataset: dict, work_dir: str, scored: bool,
+                      group_size=None):
+    """The config of one collection: ``dataset`` (without pipeline) for
+    fitting and, through the config's test pipeline (masks loaded only when
+    ``scored``), for prediction."""
     cfg = copy.deepcopy(cfg)
-    cfg.train_dataloader.dataset = dataset
-    for key in ('val_dataloader', 'val_cfg', 'val_evaluator',
-                'test_dataloader', 'test_cfg', 'test_evaluator'):
+    cfg.work_dir = work_dir
+    if cfg.get('train_cfg'):
+        cfg.train_dataloader.dataset = dict(
+            dataset, pipeline=cfg.train_dataloader.dataset.pipeline)
+    test_pipeline = cfg.test_dataloader.dataset.pipeline
+    cfg.test_dataloader.dataset = dict(
+        dataset,
+        test_mode=True,
+        pipeline=test_pipeline if scored else without_masks(test_pipeline))
+    if group_size is not None:
+        cfg.test_dataloader.sampler.group_size = group_size
+    # the tool applies its --postprocess list to the probabilities
+    cfg.model.get('test_cfg', {}).pop('postprocess', None)
+    for key in ('val_dataloader', 'val_cfg', 'val_evaluator'):
         cfg[key] = None
+    return cfg
+
+
+def fitted_model(cfg, seconds: dict):
+    """The config's model, fitted to the collection of its train dataloader
+    (a method with a training loop; ``cfg.resume`` continues or loads an
+    earlier fit) or as built (``train_cfg = None``), in eval mode."""
     start = time.perf_counter()
-    runner = build_runner(cfg)
-    latest = find_latest_checkpoint(cfg.work_dir) if cfg.resume else None
-    # (an unfinished fit is loaded once more by runner.train's resume)
-    fitted = latest is not None and runner.load_checkpoint(latest)['meta'].get(
-        'iter', 0) >= cfg.train_cfg.max_iters
-    if fitted:
-        # the weights and the method's state (its hooks restore theirs) are
-        # loaded; resuming would replay the data loader up to the last
-        # iteration for nothing
-        print_log(
-            f'fitted before: {latest} loaded, not fitted again',
-            logger='current')
-        model = runner.model
-    else:
+    if cfg.get('train_cfg'):
+        runner = build_runner(cfg)
         model = runner.train()
-    seconds = dict(fit=time.perf_counter() - start)
-    for hook in runner.hooks:
-        # proposals and target updates, when the method has them
-        for phase, spent in getattr(hook, 'seconds', {}).items():
-            seconds[phase] = spent
-            seconds['fit'] -= spent
+        # proposals and target updates, when the loop has them
+        for phase, spent in getattr(runner.train_loop, 'seconds', {}).items():
+            seconds[phase] = seconds.get(phase, 0.0) + spent
+            start += spent
+    else:
+        model = MODELS.build(cfg.model)
+        model.init_weights()
+    seconds['fit'] = seconds.get('fit', 0.0) + time.perf_counter() - start
     model = getattr(model, 'module', model)
-    model.cfg = cfg
-    model.eval()
-    return model, runner.train_dataloader.dataset, seconds
+    return model.eval()
 
 
-def build_training_free(cfg, dataset: dict):
-    """A method that fits nothing (``train_cfg = None``, e.g.
-    ``FeatureClusterCoSegmentor``): the model and the built dataset."""
-    model = MODELS.build(cfg.model)
-    model.init_weights()
-    model.eval()
-    return model, DATASETS.build(dataset), {}
-
-
-def probabilities(model, paths, group_size):
-    if hasattr(model, 'collection_probabilities'):
-        # methods that relate the whole collection at once
-        return model.collection_probabilities([mmcv.imread(p) for p in paths])
-    probs = []
-    bar = ProgressBar(len(paths))
-    for start in range(0, len(paths), group_size):
-        chunk = paths[start:start + group_size]
-        if len(chunk) == 1:  # cosegment wants 2 images: pad with the last
-            probs.append(cosegment(model, chunk * 2, return_probs=True)[0])
-        else:
-            probs.extend(cosegment(model, chunk, return_probs=True))
-        for _ in chunk:
-            bar.update()
-    return probs
-
-
-def write(out, name, post, path, mask):
+def write(out, name, post, sample):
+    mask = sample.pred_sem_seg.data[0].cpu().numpy().astype('uint8')
+    path = sample.img_path
     stem = osp.splitext(osp.basename(path))[0]
     folder = osp.join(out, post, name)
     os.makedirs(osp.join(folder, 'overlay'), exist_ok=True)
@@ -158,74 +160,48 @@ def write(out, name, post, path, mask):
         osp.join(folder, 'overlay', stem + '.png'))
 
 
-def segment_collection(cfg, dataset, name, args, posts):
-    """Fit, predict and post-process one collection; returns the images'
-    data infos (``img_path``, and ``seg_map_path`` for a class-folder
-    dataset), per post-processor the masks, and the seconds spent per
-    phase."""
-    if cfg.get('train_cfg') is None:
-        model, built, seconds = build_training_free(cfg, dataset)
-    else:
-        model, built, seconds = fit(cfg, dataset)
-    infos = [built.get_data_info(i) for i in range(len(built))]
-    paths = [info['img_path'] for info in infos]
-    print_log(f'{name}: predicting {len(paths)} images', logger='current')
-    start = time.perf_counter()
-    probs = probabilities(model, paths, args.group_size)
-    seconds['predict'] = time.perf_counter() - start
-    masks = {}
-    for post_name, post in posts.items():
+def segment_collection(cfg, name, args, posts, evaluators, seconds):
+    """Fits the collection of ``cfg`` and predicts it; each post-processor's
+    masks are written (``--out``) and fed to its evaluator (when given).
+    Returns the number of images."""
+    model = fitted_model(cfg, seconds)
+    loader = Runner.build_dataloader(cfg.test_dataloader)
+    print_log(
+        f'{name}: predicting {len(loader.dataset)} images', logger='current')
+    bar = ProgressBar(len(loader))
+    for batch in loader:
         start = time.perf_counter()
-        masks[post_name] = [
-            post(prob,
-                 mmcv.imread(path) if post.needs_image else None)
-            for prob, path in zip(probs, paths)
-        ]
-        seconds[f'postprocess {post_name}'] = time.perf_counter() - start
-        if args.out:
-            for path, mask in zip(paths, masks[post_name]):
-                write(args.out, name, post_name, path, mask)
-    return infos, masks, seconds
+        with torch.no_grad():
+            groups = model.test_step(batch)
+        seconds['predict'] = (
+            seconds.get('predict', 0.0) + time.perf_counter() - start)
+        for post_name, post in posts.items():
+            start = time.perf_counter()
+            post_groups = copy.deepcopy(groups)
+            apply_postprocessor(
+                post, [s for g in post_groups for s in g.image_samples])
+            key = f'postprocess {post_name}'
+            seconds[key] = (
+                seconds.get(key, 0.0) + time.perf_counter() - start)
+            if args.out:
+                for group in post_groups:
+                    for sample in group.image_samples:
+                        write(args.out, name, post_name, sample)
+            if post_name in evaluators:
+                evaluators[post_name].process(post_groups, batch)
+        bar.update()
+    return len(loader.dataset)
 
 
-def mask_files(paths, mask_dir):
-    """The ground-truth mask ``mask_dir/<stem>.*`` of each image of a plain
-    folder, or None when the folder does not exist or lacks the mask of an
-    image."""
-    if not osp.isdir(mask_dir):
-        return None
-    found = []
-    for path in paths:
-        stem = osp.splitext(osp.basename(path))[0]
-        files = sorted(glob.glob(osp.join(glob.escape(mask_dir), stem + '.*')))
-        if not files:
-            return None
-        found.append(files[0])
-    return found
-
-
-def add_scores(records, class_name, paths, masks, gt_files):
-    """Appends the P/J record of every image, per post-processor."""
-    gts = [read_binary_mask(f) for f in gt_files]
-    for post_name, post_masks in masks.items():
-        for path, mask, gt in zip(paths, post_masks, gts):
-            record = image_scores(mask, gt)
-            record.update(img_path=path, class_name=class_name)
-            records.setdefault(post_name, []).append(record)
-
-
-def print_scores(records):
-    """The per-class table of each post-processor, then one summary row
-    each."""
+def print_scores(evaluators, num_images):
+    """Each post-processor's per-class table (printed by its metric), then
+    one summary row each."""
     rows = [['post-processor', 'images', 'mP', 'mJ', 'aJ', 'pooled J']]
-    for post_name, recs in records.items():
-        summary = summarise(recs)
-        print_log(
-            f'\n{post_name}:\n' + format_table(summary), logger='current')
-        rows.append([
-            post_name, summary['num_images'], f"{summary['mP']:.2f}",
-            f"{summary['mJ']:.2f}", f"{summary['aJ']:.2f}",
-            f"{summary['pooled_J']:.2f}"
+    for post_name, evaluator in evaluators.items():
+        print_log(f'\n{post_name}:', logger='current')
+        metrics = evaluator.evaluate(num_images)
+        rows.append([post_name, num_images] + [
+            f'{metrics[k]:.2f}' for k in ('mP', 'mJ', 'aJ', 'pooled_J')
         ])
     print_log('\n' + AsciiTable(rows).table, logger='current')
 
@@ -240,6 +216,24 @@ def cost_table(seconds: dict, num_images: int) -> str:
     return AsciiTable(rows).table
 
 
+def one_folder(args):
+    """The collection of ``args.path``: ``(name, dataset, scored)``. A
+    folder ``<Class>/images`` next to ``<Class>/masks`` (a class-folder
+    dataset's layout) is named by its class and scored."""
+    folder = osp.normpath(args.path)
+    name = osp.basename(folder)
+    parent = osp.dirname(folder)
+    if name == 'images' and osp.isdir(osp.join(parent, 'masks')):
+        class_name = osp.basename(parent)
+        return class_name, dict(
+            type='CoSegClassFolderDataset',
+            data_root=osp.dirname(parent) or '.',
+            classes=[class_name]), True
+    if name == 'images':
+        name = osp.basename(parent)
+    return name, dict(type='CoSegImageFolderDataset', data_root=folder), False
+
+
 def coseg_folder(args):
     if args.split_file and not args.batch:
         raise UsageError('--split-file needs --batch')
@@ -248,33 +242,22 @@ def coseg_folder(args):
     posts = build_postprocessors(args.postprocess, cfg.get('postprocessors'),
                                  f'{args.config}: postprocessors')
     cfg.resume = args.resume
-    pipeline = (cfg.train_dataloader.dataset.pipeline
-                if cfg.get('train_dataloader') else [])
+    seconds = {}
     if not args.batch:
-        folder = osp.normpath(args.path)
-        # <Class>/images is named by its class, as score_masks.py expects
-        name = osp.basename(folder)
-        class_folder = name == 'images' and osp.dirname(folder)
-        if class_folder:
-            name = osp.basename(osp.dirname(folder))
-        dataset = dict(
-            type='CoSegImageFolderDataset',
-            data_root=args.path,
-            pipeline=pipeline)
-        infos, masks, seconds = segment_collection(cfg, dataset, name, args,
-                                                   posts)
-        paths = [info['img_path'] for info in infos]
-        # a folder <Class>/images next to <Class>/masks (a class-folder
-        # dataset's layout) is scored; the masks are read only for that
-        gt_files = mask_files(paths, osp.join(
-            osp.dirname(folder), 'masks')) if class_folder else None
-        if gt_files is not None:
-            records = {}
-            add_scores(records, name, paths, masks, gt_files)
-            print_scores(records)
+        name, dataset, scored = one_folder(args)
+        evaluators = {
+            p: Evaluator(copy.deepcopy(cfg.test_evaluator))
+            for p in posts
+        } if scored else {}
+        num_images = segment_collection(
+            collection_config(cfg, dataset, cfg.work_dir, scored,
+                              args.group_size), name, args, posts,
+            evaluators, seconds)
+        if evaluators:
+            print_scores(evaluators, num_images)
         print_log(
-            f'{len(paths)} images; cost (wall time):\n' +
-            cost_table(seconds, len(paths)) +
+            f'{num_images} images; cost (wall time):\n' +
+            cost_table(seconds, num_images) +
             (f'\nmasks and overlays in {args.out}' if args.out else ''),
             logger='current')
         return
@@ -290,19 +273,20 @@ def coseg_folder(args):
                 split_file=args.split_file))
         for name in classes
     }
-    records = {}
-    total_images, total_seconds = 0, {}
-    work_root = cfg.work_dir
-    for hook in cfg.get('custom_hooks', []):
-        # proposals are keyed by image content: one cache for all classes
-        if hook.get(
-                'type') == 'CoAttentionMaskHook' and not hook.get('cache_dir'):
-            hook['cache_dir'] = osp.join(work_root, 'proposals')
+    evaluators = {p: Evaluator(copy.deepcopy(cfg.test_evaluator))
+                  for p in posts}
+    total_images = 0
     for class_name in classes:
-        class_cfg = copy.deepcopy(cfg)
-        class_cfg.work_dir = osp.join(work_root, class_name)
+        class_cfg = collection_config(
+            cfg,
+            dict(
+                type='CoSegClassFolderDataset',
+                data_root=args.path,
+                classes=[class_name],
+                split_file=args.split_file),
+            osp.join(cfg.work_dir, class_name), True, args.group_size)
         sampler = (class_cfg.train_dataloader.sampler
-                   if cfg.get('train_dataloader') else {})
+                   if cfg.get('train_cfg') else {})
         if sampler and sizes[class_name] < sampler.get('group_size', 2):
             print_log(
                 f'{class_name}: {sizes[class_name]} images, fewer than the '
@@ -310,25 +294,12 @@ def coseg_folder(args):
                 f'{sizes[class_name]}',
                 logger='current')
             sampler.group_size = sizes[class_name]
-        dataset = dict(
-            type='CoSegClassFolderDataset',
-            data_root=args.path,
-            classes=[class_name],
-            split_file=args.split_file,
-            pipeline=pipeline)
-        infos, masks, seconds = segment_collection(class_cfg, dataset,
-                                                   class_name, args, posts)
-        paths = [info['img_path'] for info in infos]
-        total_images += len(paths)
-        for phase, spent in seconds.items():
-            total_seconds[phase] = total_seconds.get(phase, 0.0) + spent
-        # the dataset found (and checked) the mask of every image
-        add_scores(records, class_name, paths, masks,
-                   [info['seg_map_path'] for info in infos])
-    print_scores(records)
+        total_images += segment_collection(class_cfg, class_name, args,
+                                           posts, evaluators, seconds)
+    print_scores(evaluators, total_images)
     print_log(
         f'{total_images} images, {len(classes)} classes; cost (wall '
-        'time):\n' + cost_table(total_seconds, total_images),
+        'time):\n' + cost_table(seconds, total_images),
         logger='current')
 
 

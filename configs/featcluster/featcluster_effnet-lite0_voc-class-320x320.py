@@ -23,8 +23,28 @@ model = dict(
 # background within 10% of the border fixed (the centred-box prior); chosen
 # on the val split (configs/featcluster/README.md)
 postprocessors = dict(grabcut=dict(sure_fg=None, sure_bg=None, border=0.1))
-# the folder tool builds its collections from these (no training)
+# no training: the folder tool predicts each collection through this test
+# dataloader (one group = the whole collection, the images as loaded; the
+# model resizes them) and scores it with the metric when masks exist
 train_cfg = None
-train_pipeline = []
+test_pipeline = [
+    dict(
+        type='TransformBroadcaster',
+        transforms=[
+            dict(type='LoadImageFromFile'),
+            dict(type='LoadCoSegMask'),
+        ]),
+    dict(type='PackCoSegInputs'),
+]
+test_dataloader = dict(
+    batch_size=1,
+    num_workers=0,
+    sampler=dict(type='CoSegGroupSampler', group_size=None),
+    dataset=dict(
+        type='CoSegClassFolderDataset',
+        data_root='data/pascal_voc_coseg',
+        test_mode=True,
+        pipeline=test_pipeline))
+test_evaluator = dict(type='CoSegMetric')
 work_dir = None
 log_level = 'INFO'

@@ -8,12 +8,13 @@ from .mask_io import DatasetFileError, read_binary_mask
 from .samplers import (CoSegGroupSampler, CoSegPairListSampler,
                        CoSegPairSampler)
 from .synthetic import SyntheticCoSegDataset
-from .transforms import LoadCoSegMask, PackCoSegInputs
+from .transforms import LoadCoSegMask, LoadObjectProposals, PackCoSegInputs
 
 __all__ = [
     'BaseCoSegDataset', 'CoSegClassFolderDataset', 'CoSegImageFolderDataset',
     'SyntheticCoSegDataset', 'CoSegPairSampler', 'CoSegGroupSampler',
-    'LoadCoSegMask', 'PackCoSegInputs', 'DatasetFileError', 'read_binary_mask',
+    'LoadCoSegMask', 'LoadObjectProposals', 'PackCoSegInputs',
+    'DatasetFileError', 'read_binary_mask',
     'CoSegPairListSampler', 'KeypointPairDataset', 'TSSDataset',
     'PFPascalDataset', 'PFWillowDataset', 'SPairDataset', 'read_flo'
 ]

@@ -1,12 +1,12 @@
 from .atomic_backend import AtomicLocalBackend
 from .checkpoint import (CheckpointError, load_checkpoint_strict,
                          read_checkpoint)
-from .hooks import (CoAttentionMaskHook, CoSegLoggerHook, CoSegOutputHook,
-                    CoSegRuntimeInfoHook)
+from .hooks import CoSegLoggerHook, CoSegOutputHook, CoSegRuntimeInfoHook
+from .loops import CollectionFitLoop
 from .runner import CoSegRunner
 
 __all__ = [
-    'AtomicLocalBackend', 'CoAttentionMaskHook', 'CoSegLoggerHook',
+    'AtomicLocalBackend', 'CollectionFitLoop', 'CoSegLoggerHook',
     'CoSegOutputHook', 'CoSegRunner', 'CoSegRuntimeInfoHook',
     'CheckpointError', 'load_checkpoint_strict', 'read_checkpoint'
 ]

@@ -119,12 +119,27 @@ def load_run_config(config_path,
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(config_path))[0])
+    set_proposal_cache(cfg)
     timeout = cfg.get('env_cfg', {}).get('dist_cfg',
                                          {}).get('timeout',
                                                  compat.CPU_DIST_TIMEOUT)
     if launcher != 'none' and compat.init_cpu_distributed(timeout=timeout):
         compat.cpu_distributed_cfg(cfg)
     return cfg
+
+
+def set_proposal_cache(cfg):
+    """Points every ``LoadObjectProposals`` of the training pipeline that
+    has no ``cache_dir`` at ``<work_dir>/proposals``."""
+    def visit(steps):
+        for step in steps or []:
+            if step.get('type') == 'LoadObjectProposals' and not step.get(
+                    'cache_dir'):
+                step['cache_dir'] = osp.join(cfg.work_dir, 'proposals')
+            visit(step.get('transforms'))
+
+    loader = cfg.get('train_dataloader') or {}
+    visit(loader.get('dataset', {}).get('pipeline'))
 
 
 def use_test_data_root(cfg, data_root):

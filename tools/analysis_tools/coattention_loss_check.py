@@ -117,7 +117,7 @@ def reference_maps(masks):
 
 @torch.no_grad()
 def loss_table(model, images, masks):
-    """Rows of (map name, mean d+, mean d-, loss)."""
+    """Rows of (map name, mean d+, mean d-, loss per pair)."""
     pre = model.data_preprocessor
     if pre.channel_conversion:  # the order the config's models expect
         images = images[:, [2, 1, 0]]
@@ -133,6 +133,8 @@ def loss_table(model, images, masks):
         d_pos, d_neg = loss_module.distances(object_feats, background_feats,
                                              len(images))
         loss = loss_module(object_feats, background_feats, len(images))
+        if loss_module.reduction == 'sum':  # the table compares per pair
+            loss = loss / len(d_pos)
         rows.append(
             (name, d_pos.mean().item(), d_neg.mean().item(), loss.item()))
     return rows
@@ -177,7 +179,7 @@ def main(argv=None):
     ]
     rows = [(name, *np.mean([t[i][1:] for t in tables], axis=0))
             for i, (name, *_) in enumerate(tables[0])]
-    table = [['map', 'mean d+', 'mean d-', 'loss']]
+    table = [['map', 'mean d+', 'mean d-', 'loss per pair']]
     table += [[name, f'{dp:.4f}', f'{dn:.4f}', f'{loss:.4f}']
               for name, dp, dn, loss in rows]
     count = sum(len(images) for images, _ in collections)

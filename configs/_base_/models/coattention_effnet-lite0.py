@@ -40,7 +40,12 @@ model = dict(
         pretrained=True,
         with_head_conv=True,
         out_indices=(4, )),
-    loss_coattention=dict(type='CoAttentionLoss'),
-    loss_mask=dict(type='BootstrappedMaskLoss', beta=0.95, loss_weight=9.0),
+    # both terms of eq. 1 summed, as the paper writes it: the co-attention
+    # loss over the ordered pairs of a group, lambda (9) times the mask loss
+    # over its images
+    loss_coattention=dict(type='CoAttentionLoss', reduction='sum'),
+    loss_mask=dict(
+        type='BootstrappedMaskLoss', beta=0.95, loss_weight=9.0,
+        reduction='sum'),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))

@@ -27,7 +27,9 @@ class PackCoSegInputs(BaseTransform):
         dict:
             - ``inputs`` (Tensor): (G, 3, H, W) uint8 images.
             - ``data_samples`` (CoSegDataSample): one SegDataSample per image
-              and the group's ``has_common``.
+              and the group's ``has_common``; an image's object proposals
+              (:class:`LoadObjectProposals`), when loaded, as its sample's
+              ``proposals`` field ((P, h, w) bool tensor).
     """
 
     def __init__(self, meta_keys=IMAGE_META_KEYS, seg_pad_val=255):
@@ -45,8 +47,10 @@ class PackCoSegInputs(BaseTransform):
         height = max(p['inputs'].shape[1] for p in packed)
         width = max(p['inputs'].shape[2] for p in packed)
         images, samples = [], []
-        for p in packed:
+        for i, p in enumerate(packed):
             img, sample = p['inputs'], p['data_samples']
+            if 'proposals' in results:
+                sample.proposals = torch.from_numpy(results['proposals'][i])
             pad = (0, width - img.shape[2], 0, height - img.shape[1])
             sample.set_metainfo(dict(padding_size=pad))
             if any(pad):

@@ -30,8 +30,9 @@ class CoAttentionLoss(nn.Module):
     lowered by only separating each object from its own background (the
     degenerate optimum the paper describes for the co-attention loss).
 
-    The paper sums over the pairs; here the mean is taken (``reduction``), so
-    the weight of the loss does not depend on the group size.
+    The paper sums over the ordered pairs (``reduction='sum'``, the
+    co-attention configs); ``'mean'`` makes the loss's weight independent of
+    the group size.
 
     Args:
         margin (float, optional): m of MaCoSNet (paper: 2); None gives the
@@ -98,17 +99,30 @@ class BootstrappedMaskLoss(nn.Module):
     ``beta * M~ + (1 - beta) * M``, where M~ is the proposal mask picked at
     the end of stage one and M the currently best-matching (refined) one.
 
+    Each image's loss is the mean over its pixels (eq. 7). Eq. 1 sums them
+    over the images, and the co-attention loss over the ordered pairs: with
+    ``reduction='sum'`` here and in :class:`CoAttentionLoss`, lambda weighs
+    the two terms as the paper does (with both averaged instead, a group of
+    5 images gives the mask term 4 times the weight it has in the paper:
+    lambda / 5 per image against 1 / 20 per pair).
+
     Args:
         beta (float): weight of M~ (paper: 0.95, after Reed et al. 2015).
         loss_weight (float): lambda of eq. 1 (paper: 9).
+        reduction (str): 'sum' (eq. 1) or 'mean' over the images.
         loss_name (str): key in the loss dict.
     """
 
     def __init__(self,
                  beta: float = 0.95,
                  loss_weight: float = 9.0,
+                 reduction: str = 'sum',
                  loss_name: str = 'loss_mask'):
         super().__init__()
+        if reduction not in ('mean', 'sum'):
+            raise ValueError(f"reduction must be 'mean' or 'sum', got "
+                             f'{reduction!r}')
+        self.reduction = reduction
         self.beta = beta
         self.loss_weight = loss_weight
         self._loss_name = loss_name
@@ -128,7 +142,10 @@ class BootstrappedMaskLoss(nn.Module):
         target = (
             self.beta * first_mask.float() +
             (1 - self.beta) * current_mask.float())
-        loss = F.binary_cross_entropy_with_logits(logits, target)
+        per_image = F.binary_cross_entropy_with_logits(
+            logits, target, reduction='none').flatten(1).mean(1)
+        loss = per_image.sum() if self.reduction == 'sum' else (
+            per_image.mean())
         return self.loss_weight * loss
 
 

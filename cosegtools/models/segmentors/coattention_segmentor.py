@@ -1,14 +1,19 @@
 """Unsupervised co-attention co-segmentation (Hsu et al., IJCAI 2018)."""
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Iterable, List, Optional, Tuple
 
+import cv2
+import mmcv
+import numpy as np
 import torch
 import torch.nn.functional as F
+from mmengine.logging import print_log
 from mmseg.models.segmentors.base import BaseSegmentor
 from mmseg.models.utils import resize
 from torch import Tensor
 
 from cosegtools.registry import MODELS
 from ..postprocessors import build_postprocessor
+from ..utils.proposals import best_proposal, refine_object_mask
 from ..utils.masked_embedding import masked_images, pooled_embedding
 from .coseg_segmentor import CoSegmentor, apply_postprocessor
 
@@ -25,18 +30,42 @@ class CoAttentionSegmentor(BaseSegmentor):
     space: the images are un-normalised, masked and normalised again). The
     co-attention loss (eq. 3-6) pulls the objects of a group together and
     pushes each object away from its own background. In stage two the mask
-    loss (eq. 7) also pulls S towards object proposals: the targets are set
-    per image by :class:`CoAttentionMaskHook` (``mask_targets``: image path
-    -> (M~, M) masks).
+    loss (eq. 7) also pulls S towards object proposals. The method fits the
+    collection it segments (train and test sets are the same images, no mask
+    is read for training), run by :class:`CollectionFitLoop`, which calls
+    :meth:`update_targets` at the end of stage one and every epoch of stage
+    two; the training pipeline loads each image's object proposals
+    (:class:`LoadObjectProposals`).
 
-    The method fits the collection it segments: train and test sets are the
-    same images, and no mask is read for training.
-
-    ``polarity`` (a buffer, +1 or -1, saved in checkpoints) says which side
-    of S is the object: +1 (the paper) S, -1 the complement 1 - S. The
+    The targets (``mask_targets``: image path -> (M~, M) masks) are part of
+    the state dict (packed bits, as extra state), so a checkpoint and a
+    resumed run carry them. ``polarity`` (a buffer, +1 or -1) says which
+    side of S is the object: +1 (the paper) S, -1 the complement 1 - S. The
     co-attention loss always uses S as the paper does; the mask loss and the
-    predictions use the object side. :class:`CoAttentionMaskHook` sets it
-    at the end of stage one when its ``polarity_prior`` is 'border'.
+    predictions use the object side.
+
+    ``train_cfg`` options of the targets:
+
+    - ``map_scaling``: 'none' (the paper matches the raw map) or 'minmax'
+      (each map stretched to [0, 1] before it is matched to the proposals).
+      A generator trained briefly gives maps of low contrast, e.g. values in
+      [0.45, 0.6]: matched raw, every pixel above 0.5 counts as object, and
+      when most of the map is above 0.5 the largest proposal wins.
+    - ``first_targets`` (dict, optional; not in the paper): a training-free
+      co-segmentor config (e.g. :class:`FeatureClusterCoSegmentor`) whose
+      maps of the collection replace S when the first targets are picked:
+      M~ and the first M are the proposals that match its maps, so stage two
+      starts from proposals of the common object rather than from the maps
+      of stage one. The object side of S is then the one that agrees with
+      those maps (``polarity_prior`` is not used).
+    - ``polarity_prior``: 'none' (the paper: S is the object) or 'border':
+      at the first update, if the maps of the collection are higher outside
+      the central half-box of each image (the middle half of each side) than
+      inside it, the object is 1 - S (the boundary prior of saliency
+      detection: backgrounds touch the border). The co-attention loss is
+      blind to which side is which: with a small ImageNet extractor it often
+      settles on the shared background (sky behind aeroplanes, water under
+      boats).
 
     Args:
         backbone (dict): generator encoder.
@@ -49,6 +78,8 @@ class CoAttentionSegmentor(BaseSegmentor):
         loss_mask (dict): :class:`BootstrappedMaskLoss`.
         data_preprocessor (dict): :class:`CoSegDataPreProcessor`; its
             mean/std must be the normalisation f expects.
+        train_cfg (dict, optional): ``map_scaling`` and
+            ``polarity_prior`` (see above).
         test_cfg (dict, optional): ``postprocess`` as in
             :class:`CoSegmentor` (the paper: dense CRF).
     """
@@ -77,7 +108,22 @@ class CoAttentionSegmentor(BaseSegmentor):
         self.align_corners = self.decode_head.align_corners
         self.num_classes = 1
         self.out_channels = 1
-        self.train_cfg = train_cfg
+        self.train_cfg = dict(train_cfg or {})
+        self.map_scaling = self.train_cfg.get('map_scaling', 'none')
+        self.polarity_prior = self.train_cfg.get('polarity_prior', 'none')
+        self.first_targets = self.train_cfg.get('first_targets')
+        if self.first_targets is not None and (
+                not isinstance(self.first_targets, dict)
+                or MODELS.get(self.first_targets.get('type')) is None):
+            raise ValueError(
+                'train_cfg.first_targets must be the config of a registered '
+                f'training-free co-segmentor, got {self.first_targets!r}')
+        if self.map_scaling not in ('none', 'minmax'):
+            raise ValueError("train_cfg.map_scaling must be 'none' or "
+                             f"'minmax', got {self.map_scaling!r}")
+        if self.polarity_prior not in ('none', 'border'):
+            raise ValueError("train_cfg.polarity_prior must be 'none' or "
+                             f"'border', got {self.polarity_prior!r}")
         self.test_cfg = test_cfg
         post_cfg = (test_cfg or {}).get('postprocess')
         self.postprocessor = (
@@ -179,3 +225,144 @@ class CoAttentionSegmentor(BaseSegmentor):
 
     def extract_feat(self, inputs: Tensor):
         return self.backbone(inputs)
+
+    # ------------------------------------------------------------ targets
+    def scale(self, attention: np.ndarray) -> np.ndarray:
+        """The map as it is matched to the proposals (``map_scaling``)."""
+        if self.map_scaling == 'none':
+            return attention
+        low, high = attention.min(), attention.max()
+        return (attention - low) / max(high - low, 1e-6)
+
+    @staticmethod
+    def border_polarity(maps) -> int:
+        """-1 if the maps are on average higher outside the central
+        half-box of their images than inside it, else +1."""
+        centre, border = [], []
+        for image_map in maps:
+            h, w = image_map.shape
+            inner = np.zeros((h, w), bool)
+            inner[h // 4:h - h // 4, w // 4:w - w // 4] = True
+            centre.append(image_map[inner].mean())
+            border.append(image_map[~inner].mean())
+        return -1 if np.mean(border) > np.mean(centre) else 1
+
+    @torch.no_grad()
+    def attention_maps(self, batches: Iterable[dict]) -> Dict[str, tuple]:
+        """Image path -> (co-attention map S at proposal size, proposals),
+        for every image of ``batches`` (data batches whose samples carry
+        ``proposals``)."""
+        was_training = self.training
+        self.eval()
+        maps = {}
+        for batch in batches:
+            data = self.data_preprocessor(batch, False)
+            flat, _, samples = CoSegmentor.flatten(data['inputs'],
+                                                   data['data_samples'])
+            attention = self.attention_logits(flat).sigmoid()
+            for sample, image_map in zip(samples, attention[:, 0]):
+                if 'proposals' not in sample:
+                    raise KeyError(
+                        f'{sample.img_path}: no object proposals; add '
+                        'LoadObjectProposals to the training pipeline')
+                proposals = sample.proposals.cpu().numpy()
+                image_map = F.interpolate(
+                    image_map[None, None],
+                    size=proposals.shape[1:],
+                    mode='bilinear')[0, 0]
+                maps[sample.img_path] = (image_map.cpu().numpy(), proposals)
+        self.train(was_training)
+        return maps
+
+    def update_targets(self, batches: Iterable[dict], first: bool) -> None:
+        """Sets (``first``: at the end of stage one) or refines the mask
+        targets of every image of ``batches`` from the current maps.
+
+        First: with ``polarity_prior='border'`` the object side is chosen,
+        then per image the best-matching proposal M~ is fixed. Every time:
+        M is the refined mask (several non-overlapping proposals, Sec. 3.3).
+        With ``first_targets``, the first M~ and M are matched to the
+        prior's maps instead of S, and the object side of S is the one
+        positively correlated with them. An image without proposals gets no
+        target.
+        """
+        maps = self.attention_maps(batches)
+        prior = None
+        if first and self.first_targets is not None:
+            prior = self.prior_maps(maps)
+            # the object side of S is the one that agrees with the prior
+            agreement = np.mean([
+                np.corrcoef(maps[p][0].ravel(), prior[p].ravel())[0, 1]
+                for p in maps
+                if maps[p][0].std() > 0 and prior[p].std() > 0
+            ] or [0.0])
+            polarity = 1 if agreement >= 0 else -1
+            self.polarity.fill_(polarity)
+            print_log(
+                'co-attention polarity: the object is '
+                f'{"S" if polarity > 0 else "1 - S"} (mean correlation '
+                f'{agreement:.2f} with the first targets\' maps)',
+                logger='current')
+        elif first and self.polarity_prior == 'border':
+            polarity = self.border_polarity(
+                self.scale(m) for m, _ in maps.values())
+            self.polarity.fill_(polarity)
+            print_log(
+                'co-attention polarity: the object is '
+                f'{"S" if polarity > 0 else "1 - S"} (boundary prior)',
+                logger='current')
+        for path, (attention, proposals) in maps.items():
+            if len(proposals) == 0:
+                continue
+            if prior is not None:
+                attention = prior[path]
+            else:
+                if self.polarity < 0:
+                    attention = 1 - attention
+                # (min-max scaling commutes with 1 - S)
+                attention = self.scale(attention)
+            refined = torch.from_numpy(
+                refine_object_mask(attention, proposals))
+            if first or path not in self.mask_targets:
+                fixed = torch.from_numpy(proposals[best_proposal(
+                    attention, proposals)])
+            else:
+                fixed = self.mask_targets[path][0]
+            self.mask_targets[path] = (fixed, refined)
+        print_log(
+            f'co-attention mask targets {"set" if first else "updated"} '
+            f'for {len(self.mask_targets)} images',
+            logger='current')
+
+    def prior_maps(self, maps: Dict[str, tuple]) -> Dict[str, np.ndarray]:
+        """The foreground probabilities of ``first_targets`` (a training-free
+        co-segmentor with ``collection_probabilities``, run on the whole
+        collection's image files), at each image's proposal size."""
+        prior = MODELS.build(self.first_targets)
+        prior.init_weights()
+        paths = list(maps)
+        probs = prior.collection_probabilities(
+            [mmcv.imread(p) for p in paths])
+        return {
+            path: cv2.resize(prob, maps[path][1].shape[1:][::-1],
+                             interpolation=cv2.INTER_LINEAR)
+            for path, prob in zip(paths, probs)
+        }
+
+    def get_extra_state(self) -> dict:
+        # packed bits in uint8 tensors: small, and loadable with
+        # torch.load(weights_only=True)
+        return {
+            path: (torch.from_numpy(np.packbits(a.numpy())),
+                   torch.from_numpy(np.packbits(b.numpy())), list(a.shape))
+            for path, (a, b) in self.mask_targets.items()
+        }
+
+    def set_extra_state(self, state: dict) -> None:
+        self.mask_targets = {}
+        for path, (a, b, shape) in state.items():
+            n = int(np.prod(shape))
+            self.mask_targets[path] = tuple(
+                torch.from_numpy(
+                    np.unpackbits(bits.cpu().numpy())[:n].reshape(
+                        shape).astype(bool)) for bits in (a, b))

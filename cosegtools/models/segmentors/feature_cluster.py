@@ -14,6 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from mmengine.model import BaseModule
+from mmengine.structures import PixelData
 
 from cosegtools.registry import MODELS
 
@@ -144,6 +145,40 @@ class FeatureClusterCoSegmentor(BaseModule):
         descriptors = [self.describe(image) for image in images]
         return self.probabilities_of(descriptors,
                                      [image.shape[:2] for image in images])
+
+    @torch.no_grad()
+    def test_step(self, data: dict) -> list:
+        """Predicts data batches of whole collections (each group of the
+        batch is one collection): every image sample gets ``seg_logits``
+        (its foreground probability, as a one-class segmentor stores it)
+        and ``pred_sem_seg`` (probability >= 0.5), at the image's original
+        size.
+
+        The packed inputs are the images as loaded (BGR uint8, padded to
+        the largest of the group; each is cropped back to its
+        ``img_shape``), so a test pipeline of ``LoadImageFromFile`` (and
+        ``LoadCoSegMask`` for scoring) gives the same probabilities as
+        :meth:`collection_probabilities` of the image files.
+        """
+        for images, group in zip(data['inputs'], data['data_samples']):
+            samples = group.image_samples
+            arrays = []
+            for image, sample in zip(images, samples):
+                h, w = sample.img_shape[:2]
+                if tuple(sample.ori_shape[:2]) != (h, w):
+                    raise ValueError(
+                        f'{sample.img_path}: FeatureClusterCoSegmentor '
+                        'resizes the images itself (img_scale); leave Resize '
+                        'out of the test pipeline')
+                arrays.append(
+                    np.ascontiguousarray(
+                        image[:, :h, :w].permute(1, 2, 0).cpu().numpy()))
+            for sample, prob in zip(samples,
+                                    self.collection_probabilities(arrays)):
+                prob = torch.from_numpy(prob)[None]
+                sample.seg_logits = PixelData(data=prob)
+                sample.pred_sem_seg = PixelData(data=(prob >= 0.5).long())
+        return data['data_samples']
 
     def probabilities_of(self, descriptors: List[torch.Tensor],
                          shapes: List[tuple]) -> List[np.ndarray]:

@@ -1,12 +1,11 @@
 # The paper's setting (GPU): VGG16-FCN generator, ResNet-50 extractor (bring
 # both ImageNet checkpoints), images resized to 384x384, Adam with a fixed lr
-# of 1e-6, 20 + 40 epochs (600 / 200 iterations for a class of about 50
-# images: scale them with the class size), dense CRF on the maps (needs the
-# optional pydensecrf2).
+# of 1e-6, 20 + 40 epochs, dense CRF on the maps (needs the optional
+# pydensecrf2).
 _base_ = [
     '../_base_/models/coattention_vgg16-fcn_r50.py',
     '../_base_/datasets/voc_coseg_class.py', '../_base_/default_runtime.py',
-    '../_base_/schedules/schedule_coattention_600it.py'
+    '../_base_/schedules/schedule_coattention_60e.py'
 ]
 img_scale = (384, 384)
 train_pipeline = [
@@ -15,6 +14,9 @@ train_pipeline = [
         transforms=[
             dict(type='LoadImageFromFile'),
             dict(type='Resize', scale=img_scale, keep_ratio=False),
+            dict(
+                type='LoadObjectProposals',
+                generator=dict(type='MergeProposalGenerator')),
         ]),
     dict(type='PackCoSegInputs'),
 ]
