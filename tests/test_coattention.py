@@ -546,3 +546,31 @@ def test_proposals_are_computed_once_per_image_and_setting(tmp_path):
     load(dict(img=np.ascontiguousarray(image[:, ::-1])))
     assert len(glob.glob(osp.join(cache, '*.npz'))) == 3
     assert not glob.glob(osp.join(cache, '*.tmp*'))
+
+
+def test_fit_loop_iterator_starts_each_epoch_with_the_next_sampler_epoch():
+    from torch.utils.data import DataLoader, Sampler
+
+    from cosegtools.engine.loops import EpochIterator
+
+    class EpochOrder(Sampler):
+        """0, 1, 2 in an order that depends on the epoch."""
+
+        def __init__(self):
+            self.epoch = 0
+
+        def set_epoch(self, epoch):
+            self.epoch = epoch
+
+        def __iter__(self):
+            return iter(np.roll([0, 1, 2], self.epoch).tolist())
+
+        def __len__(self):
+            return 3
+
+    loader = DataLoader(list(range(10, 13)), sampler=EpochOrder(),
+                        batch_size=None)
+    batches = EpochIterator(loader)
+    seen = [int(next(batches)) for _ in range(8)]
+    assert seen == [10, 11, 12, 12, 10, 11, 11, 12]
+    assert batches.epoch == 2 and loader.sampler.epoch == 2

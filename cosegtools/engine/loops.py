@@ -11,6 +11,33 @@ from cosegtools.datasets.samplers import partition_class
 from cosegtools.registry import LOOPS
 
 
+class EpochIterator:
+    """Batches of a dataloader without end: at the end of an epoch the
+    sampler gets the next epoch (``set_epoch``) and the dataloader starts
+    again. mmengine's iterator of the iteration-based loop does the same
+    but warns and sleeps 2 s at every epoch's end, which for small
+    collections fitted for tens of epochs is minutes of nothing."""
+
+    def __init__(self, dataloader):
+        self.dataloader = dataloader
+        self.epoch = 0
+        self.iterator = iter(dataloader)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        try:
+            return next(self.iterator)
+        except StopIteration:
+            self.epoch += 1
+            sampler = getattr(self.dataloader, 'sampler', None)
+            if hasattr(sampler, 'set_epoch'):
+                sampler.set_epoch(self.epoch)
+            self.iterator = iter(self.dataloader)
+            return next(self.iterator)
+
+
 @LOOPS.register_module()
 class CollectionFitLoop(IterBasedTrainLoop):
     """Two-stage fitting of a model to one collection, counted in epochs.
@@ -68,6 +95,7 @@ class CollectionFitLoop(IterBasedTrainLoop):
         # max_iters is known once the dataloader (and its collection) is
         # built by the parent
         super().__init__(runner, dataloader, max_iters=1)
+        self.dataloader_iterator = EpochIterator(self.dataloader)
         group_size = getattr(self.dataloader.sampler, 'group_size', 1) or 1
         images_per_iter = (self.dataloader.batch_size or 1) * group_size
         self.iters_per_epoch = max(
