@@ -46,7 +46,8 @@ TRANSFORMS = _child('transform', MMSEG_TRANSFORMS,
                     ['cosegtools.datasets.transforms'])
 MODELS = _child('model', MMSEG_MODELS, ['cosegtools.models'])
 MODEL_WRAPPERS = _child('model_wrapper', MMSEG_MODEL_WRAPPERS)
-WEIGHT_INITIALIZERS = _child('weight initializer', MMSEG_WEIGHT_INITIALIZERS)
+WEIGHT_INITIALIZERS = _child('weight initializer', MMSEG_WEIGHT_INITIALIZERS,
+                             ['cosegtools.models'])
 OPTIMIZERS = _child('optimizer', MMSEG_OPTIMIZERS)
 OPTIM_WRAPPERS = _child('optim_wrapper', MMSEG_OPTIM_WRAPPERS)
 OPTIM_WRAPPER_CONSTRUCTORS = _child('optimizer wrapper constructor',

@@ -574,3 +574,35 @@ def test_fit_loop_iterator_starts_each_epoch_with_the_next_sampler_epoch():
     seen = [int(next(batches)) for _ in range(8)]
     assert seen == [10, 11, 12, 12, 10, 11, 11, 12]
     assert batches.epoch == 2 and loader.sampler.epoch == 2
+
+
+def test_coattention_predicts_through_the_shared_test_views():
+    from mmseg.structures import SegDataSample
+
+    from cosegtools.structures import CoSegDataSample
+    model = build_model().eval()
+    model.polarity.fill_(-1)
+    torch.manual_seed(0)
+    images = torch.randn(1, 2, 3, 64, 64)
+
+    def predict():
+        group = CoSegDataSample()
+        group.image_samples = [
+            SegDataSample(metainfo=dict(
+                img_path=f'{k}.jpg', ori_shape=(64, 64), img_shape=(64, 64)))
+            for k in range(2)
+        ]
+        model.predict(images, [group])
+        return torch.stack([s.seg_logits.data for s in group.image_samples])
+
+    with torch.no_grad():
+        plain = predict()
+        # the object side's probability (polarity -1: 1 - S)
+        expected = 1 - model.attention_logits(images[0]).sigmoid()
+        assert torch.allclose(plain, expected, atol=1e-6)
+        mirrored = (1 - model.attention_logits(
+            images[0].flip(-1)).sigmoid()).flip(-1)
+        model.test_cfg = dict(flip=True)
+        both = predict()
+    assert torch.allclose(both, (plain + mirrored) / 2, atol=1e-6)
+    assert not torch.allclose(both, plain, atol=1e-4)

@@ -34,12 +34,13 @@ def check_config(path, data_root):
     assert cfg.default_scope == 'cosegtools', path
     init_default_scope(cfg.default_scope)
     model = MODELS.build(cfg.model)
+    splits = ('train', 'val', 'test')
     if 'train_cfg' in cfg and cfg.train_cfg is None:
-        # a training-free method (tools/coseg_folder.py): no loaders, the
-        # model relates a whole collection
+        # a training-free method (tools/coseg_folder.py): the model relates
+        # a whole collection, predicted through the test loader
         assert hasattr(model, 'collection_probabilities'), path
-        return cfg, model
-    for split in ('train', 'val', 'test'):
+        splits = ('test', )
+    for split in splits:
         loader = cfg.get(f'{split}_dataloader')
         if loader is None:  # e.g. no val set for unsupervised methods
             assert split == 'val', f'{path}: no {split}_dataloader'
@@ -58,6 +59,15 @@ def check_config(path, data_root):
         sampler = DATA_SAMPLERS.build(
             loader.sampler, default_args=dict(dataset=dataset, seed=0))
         packed = dataset[next(iter(sampler))]
+        if splits == ('test', ):
+            # the training-free model predicts the collection as it is
+            groups = model.test_step(
+                dict(
+                    inputs=[packed['inputs']],
+                    data_samples=[packed['data_samples']]))
+            first = groups[0].image_samples[0]
+            assert first.pred_sem_seg.data.shape[-2:] == first.ori_shape
+            return cfg, model
         batch = model.data_preprocessor(
             dict(
                 inputs=[packed['inputs']],
@@ -217,3 +227,24 @@ def test_train_tool_stops_on_a_bad_option_in_one_line():
         "error: --cfg-options train_cfg.max_iters='abc': expected an integer "
         '(the config has 600) [--debug shows the traceback]')
     assert 'Traceback' not in proc.stderr
+
+
+PAPER_BACKBONES = ('VGG16', 'ResNet', 'ResNetV1c')
+
+
+@pytest.mark.parametrize(
+    'path', [p for p in CONFIGS if 'effnet' not in osp.basename(p)])
+def test_paper_configs_name_the_imagenet_checkpoint_they_load(path):
+    # every VGG / ResNet network of a paper-setting config loads ImageNet
+    # weights from a named file (and stops if it is absent), none trains
+    # from scratch silently
+    cfg = Config.fromfile(path)
+    networks = [
+        cfg.model.get(key) for key in ('backbone', 'extractor')
+        if cfg.model.get(key)
+    ]
+    networks = [n for n in networks if n['type'] in PAPER_BACKBONES]
+    for net in networks:
+        init = net.get('init_cfg') or {}
+        assert init.get('type') == 'Pretrained', (path, net['type'])
+        assert init['checkpoint'].startswith('checkpoints/'), path

@@ -120,11 +120,12 @@ def test_positive_groups_only_report_no_negative_figures():
 
 
 def logit_sample(prob, gt, path, cls):
-    """An image sample with two-class logits whose softmax is ``prob``."""
+    """An image sample of a two-class model whose foreground probability is
+    ``prob`` (co-segmentors store class probabilities in ``seg_logits``)."""
     prob = torch.tensor(prob, dtype=torch.float32)
-    logits = torch.stack([torch.zeros_like(prob), torch.logit(prob)])
+    probs = torch.stack([1 - prob, prob])
     s = sample((prob > 0.5).long().tolist(), gt, path, cls)
-    s['seg_logits'] = dict(data=logits)
+    s['seg_logits'] = dict(data=probs)
     return s
 
 

@@ -1,7 +1,8 @@
 # The paper's training setting (GPU): 224x224 inputs, batch 3 pairs (positive
 # or negative), SGD lr 1e-5 momentum 0.9 weight decay 4e-4 (fixed). The paper
-# gives no iteration count; 100k here. Load ImageNet VGG16 weights you have
-# through model.backbone.init_cfg.
+# gives no iteration count; 100k here. ImageNet VGG16 weights are loaded
+# from checkpoints/vgg16_imagenet.pth (torchvision or mmpretrain format);
+# without that file training stops with an error naming it.
 _base_ = [
     '../_base_/models/cosegnet_vgg16.py',
     '../_base_/datasets/voc_coseg_pair.py', '../_base_/default_runtime.py',

@@ -1,7 +1,8 @@
 # DOCS in the paper's setting (for GPUs): VGG16 + conv6, 512x512, Adam 1e-5,
-# batch 10, 100k iterations. No ImageNet VGG16 weights can be downloaded
-# here: set model.backbone.init_cfg=dict(type='Pretrained', checkpoint=...)
-# to a VGG16 checkpoint you have, or the backbone trains from scratch.
+# batch 10, 100k iterations. It loads ImageNet VGG16 weights from
+# checkpoints/vgg16_imagenet.pth (torchvision or mmpretrain format; none can
+# be downloaded on the project's CPU machines): without that file training
+# stops with an error naming it.
 _base_ = [
     '../_base_/models/docs_vgg16.py', '../_base_/datasets/voc_coseg_pair.py',
     '../_base_/default_runtime.py', '../_base_/schedules/schedule_100k_adam.py'

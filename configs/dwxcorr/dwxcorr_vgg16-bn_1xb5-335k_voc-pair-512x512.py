@@ -1,7 +1,8 @@
 # The paper's training setting (GPU): VGG16-BN, 513x513 crops (512 here, a
 # multiple of 32), batch 5 pairs, Adam with a fixed lr of 1e-5, about 335k
-# steps, random scale/crop/rotation. Load ImageNet VGG16-BN weights you have
-# through model.backbone.init_cfg (nothing can be downloaded here).
+# steps, random scale/crop/rotation. ImageNet VGG16-BN weights are loaded
+# from checkpoints/vgg16_bn_imagenet.pth (torchvision or mmpretrain format;
+# nothing can be downloaded here); without it training stops naming the file.
 _base_ = [
     '../_base_/models/dwxcorr_vgg16-bn.py',
     '../_base_/datasets/voc_coseg_pair.py', '../_base_/default_runtime.py',

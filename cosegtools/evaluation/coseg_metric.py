@@ -236,9 +236,8 @@ class CoSegMetric(BaseMetric):
                            '(seg_logits) of each image sample')
         # the segmentor's own definition; imported here so that importing
         # the metric does not load the models package
-        from cosegtools.models.segmentors.coseg_segmentor import \
-            foreground_of_logits
-        prob = foreground_of_logits(
+        from cosegtools.models.segmentors.base import foreground_of_probs
+        prob = foreground_of_probs(
             sample['seg_logits']['data'].float()).cpu().numpy()
         valid = gt != self.ignore_index
         if not valid.all():  # scored pixels only, as a flat "image"

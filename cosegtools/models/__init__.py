@@ -5,3 +5,4 @@ from .losses import *  # noqa: F401,F403
 from .postprocessors import *  # noqa: F401,F403
 from .segmentors import *  # noqa: F401,F403
 from .utils import *  # noqa: F401,F403
+from .weight_init import StrictPretrainedInit  # noqa: F401

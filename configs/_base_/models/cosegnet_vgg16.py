@@ -14,7 +14,14 @@ data_preprocessor = dict(
 model = dict(
     type='CoSegmentor',
     data_preprocessor=data_preprocessor,
-    backbone=dict(type='VGG16', with_bn=False, out_indices=(4, )),
+    backbone=dict(
+        type='VGG16',
+        with_bn=False,
+        out_indices=(4, ),
+        # ImageNet VGG16, e.g. torchvision's vgg16-397923af.pth or an
+        # mmpretrain VGG16 checkpoint, saved here
+        init_cfg=dict(
+            type='Pretrained', checkpoint='checkpoints/vgg16_imagenet.pth')),
     decode_head=dict(
         type='CoSegNetHead',
         in_channels=512,

@@ -19,9 +19,11 @@ model = dict(
         depth=34,
         out_indices=(0, 1, 2, 3),
         norm_cfg=norm_cfg,
-        # ImageNet weights you have locally, e.g.
-        # init_cfg=dict(type='Pretrained', checkpoint='resnet34.pth')
-    ),
+        # ImageNet ResNet-34, e.g. torchvision's resnet34-b627a593.pth,
+        # saved here (its fc layer is ignored)
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint='checkpoints/resnet34_imagenet.pth')),
     decode_head=dict(
         type='CycleSegHead',
         in_channels=(64, 128, 256, 512),

@@ -13,7 +13,15 @@ model = dict(
     type='CoSegmentor',
     data_preprocessor=data_preprocessor,
     backbone=dict(
-        type='VGG16', with_bn=False, with_conv6=True, out_indices=(5, )),
+        type='VGG16',
+        with_bn=False,
+        with_conv6=True,
+        out_indices=(5, ),
+        # ImageNet VGG16, e.g. torchvision's vgg16-397923af.pth or an
+        # mmpretrain VGG16 checkpoint, saved here (conv6 is new: it starts
+        # from its initialisation)
+        init_cfg=dict(
+            type='Pretrained', checkpoint='checkpoints/vgg16_imagenet.pth')),
     decode_head=dict(
         type='DOCSHead',
         in_channels=1024,

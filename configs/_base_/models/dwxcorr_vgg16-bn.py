@@ -13,7 +13,15 @@ data_preprocessor = dict(
 model = dict(
     type='CoSegmentor',
     data_preprocessor=data_preprocessor,
-    backbone=dict(type='VGG16', with_bn=True, out_indices=(4, )),
+    backbone=dict(
+        type='VGG16',
+        with_bn=True,
+        out_indices=(4, ),
+        # ImageNet VGG16-BN, e.g. torchvision's vgg16_bn-6c64b313.pth or an
+        # mmpretrain VGG16-BN checkpoint, saved here
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint='checkpoints/vgg16_bn_imagenet.pth')),
     decode_head=dict(
         type='DepthwiseXCorrHead',
         in_channels=512,

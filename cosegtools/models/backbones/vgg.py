@@ -25,7 +25,11 @@ class VGG16(BaseModule):
         conv6_channels (int): width of conv6.
         norm_cfg (dict): norm layer used when ``with_bn``.
         init_cfg (dict, optional): e.g. ``dict(type='Pretrained',
-            checkpoint='vgg16.pth')`` for weights you have locally.
+            checkpoint='vgg16.pth')`` for ImageNet weights you have locally:
+            torchvision's ``vgg16`` / ``vgg16_bn`` checkpoints
+            (``features.N.*``) and mmpretrain's VGG16 classifiers
+            (``backbone.features.N.conv.*``) are converted
+            (:meth:`convert_checkpoint`); conv6 is new (not in them).
 
     Shapes:
         inputs (Tensor): (N, 3, H, W).
@@ -73,6 +77,64 @@ class VGG16(BaseModule):
                         padding=1,
                         norm_cfg=norm)))
         self.out_channels = [c for _, c in VGG16_STAGES] + [conv6_channels]
+        self.with_bn = with_bn
+        #: layers no ImageNet VGG16 checkpoint has (the Pretrained init
+        #: leaves them as initialised)
+        self.layers_not_pretrained = ('stages.5.', ) if with_conv6 else ()
+
+    def layer_names(self):
+        """(stage, index in stage) of the 13 ImageNet 3x3 convs, in order."""
+        return [(s, i) for s, (num_convs, _) in enumerate(VGG16_STAGES)
+                for i in range(num_convs)]
+
+    def convert_checkpoint(self, state: dict) -> dict:
+        """An ImageNet VGG16 state dict in this module's names.
+
+        - torchvision (``features.N.weight``): ``features`` is one
+          Sequential of conv, [BN,] ReLU per conv and a max-pool per stage;
+        - mmpretrain (``features.N.conv.weight``, ``features.N.bn.*``, after
+          the Pretrained init has removed ``backbone.``): one ConvModule per
+          conv and a max-pool per stage.
+
+        Other keys (this module's own, the classifier) pass unchanged.
+        """
+        features = [k for k in state if k.startswith('features.')]
+        if not features:
+            return state
+        mmpretrain = any(k.split('.')[2] in ('conv', 'bn') for k in features)
+        names, index = {}, 0
+        for stage, (num_convs, _) in enumerate(VGG16_STAGES):
+            for layer in range(num_convs):
+                target = f'stages.{stage}.{layer}'
+                if mmpretrain:
+                    names[f'features.{index}.conv.'] = f'{target}.conv.'
+                    names[f'features.{index}.bn.'] = f'{target}.bn.'
+                    index += 1
+                else:
+                    names[f'features.{index}.'] = f'{target}.conv.'
+                    index += 1
+                    if self.with_bn:
+                        names[f'features.{index}.'] = f'{target}.bn.'
+                        index += 1
+                    index += 1  # ReLU
+            index += 1  # max-pool
+        converted = {}
+        for key, value in state.items():
+            for old, new in names.items():
+                if key.startswith(old):
+                    key = new + key[len(old):]
+                    break
+            converted[key] = value
+        if self.with_bn:
+            # torchvision's BN convs have a bias, these do not (it is
+            # followed by BN): folded into the BN mean, the output is the same
+            for stage, layer in self.layer_names():
+                target = f'stages.{stage}.{layer}'
+                bias = converted.pop(f'{target}.conv.bias', None)
+                mean = f'{target}.bn.running_mean'
+                if bias is not None and mean in converted:
+                    converted[mean] = converted[mean] - bias
+        return converted
 
     def forward(self, x):
         outs = []

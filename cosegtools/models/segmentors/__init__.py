@@ -1,3 +1,4 @@
+from .base import BaseCoSegmentor
 from .coattention_segmentor import CoAttentionSegmentor
 from .coseg_segmentor import CoSegmentor
 from .feature_cluster import FeatureClusterCoSegmentor
@@ -5,6 +6,7 @@ from .group_inference import STRATEGIES, GroupInference, make_tuples
 from .macosnet import MaCoSNet
 
 __all__ = [
-    'CoAttentionSegmentor', 'CoSegmentor', 'FeatureClusterCoSegmentor',
-    'GroupInference', 'MaCoSNet', 'STRATEGIES', 'make_tuples'
+    'BaseCoSegmentor', 'CoAttentionSegmentor', 'CoSegmentor',
+    'FeatureClusterCoSegmentor', 'GroupInference', 'MaCoSNet', 'STRATEGIES',
+    'make_tuples'
 ]

@@ -7,19 +7,17 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from mmengine.logging import print_log
-from mmseg.models.segmentors.base import BaseSegmentor
 from mmseg.models.utils import resize
 from torch import Tensor
 
 from cosegtools.registry import MODELS
-from ..postprocessors import build_postprocessor
 from ..utils.proposals import best_proposal, refine_object_mask
 from ..utils.masked_embedding import masked_images, pooled_embedding
-from .coseg_segmentor import CoSegmentor, apply_postprocessor
+from .base import BaseCoSegmentor
 
 
 @MODELS.register_module()
-class CoAttentionSegmentor(BaseSegmentor):
+class CoAttentionSegmentor(BaseCoSegmentor):
     """Generator g + frozen feature extractor f, trained without masks.
 
     g (``backbone`` + a one-class ``decode_head``) gives each image a
@@ -80,8 +78,9 @@ class CoAttentionSegmentor(BaseSegmentor):
             mean/std must be the normalisation f expects.
         train_cfg (dict, optional): ``map_scaling`` and
             ``polarity_prior`` (see above).
-        test_cfg (dict, optional): ``postprocess`` as in
-            :class:`CoSegmentor` (the paper: dense CRF).
+        test_cfg (dict, optional): the prediction options of
+            :class:`BaseCoSegmentor` (the paper post-processes with a dense
+            CRF: ``postprocess='crf'``).
     """
 
     def __init__(self,
@@ -95,7 +94,9 @@ class CoAttentionSegmentor(BaseSegmentor):
                  test_cfg: Optional[dict] = None,
                  init_cfg=None):
         super().__init__(
-            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+            data_preprocessor=data_preprocessor,
+            test_cfg=test_cfg,
+            init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
         self.decode_head = MODELS.build(decode_head)
         if self.decode_head.num_classes != 1:
@@ -124,10 +125,6 @@ class CoAttentionSegmentor(BaseSegmentor):
         if self.polarity_prior not in ('none', 'border'):
             raise ValueError("train_cfg.polarity_prior must be 'none' or "
                              f"'border', got {self.polarity_prior!r}")
-        self.test_cfg = test_cfg
-        post_cfg = (test_cfg or {}).get('postprocess')
-        self.postprocessor = (
-            build_postprocessor(post_cfg) if post_cfg else None)
         #: image path -> (M~, M), (h, w) bool tensors; set in stage two
         self.mask_targets: Dict[str, Tuple[Tensor, Tensor]] = {}
         self.register_buffer('polarity', torch.ones(()))
@@ -160,7 +157,7 @@ class CoAttentionSegmentor(BaseSegmentor):
                              self.data_preprocessor.std)
 
     def loss(self, inputs: Tensor, data_samples) -> dict:
-        flat, group_size, samples = CoSegmentor.flatten(inputs, data_samples)
+        flat, group_size, samples = self.flatten(inputs, data_samples)
         logits = self.attention_logits(flat)
         attention = logits.sigmoid()
         objects, backgrounds = self.masked_images(flat, attention)
@@ -210,13 +207,21 @@ class CoAttentionSegmentor(BaseSegmentor):
         flat = inputs.flatten(0, 1) if inputs.dim() == 5 else inputs
         return self.object_logits(flat)
 
-    def predict(self, inputs: Tensor, data_samples=None):
-        if data_samples is None:
-            raise ValueError('predict needs the data samples (image shapes)')
-        flat, _, samples = CoSegmentor.flatten(inputs, data_samples)
-        self.postprocess_result(self.object_logits(flat), samples)
-        apply_postprocessor(self.postprocessor, samples)
-        return data_samples
+    def encode(self, images: Tensor):
+        """Each image's co-attention logits (its map does not depend on the
+        other images)."""
+        return (self.attention_logits(images), )
+
+    def relate(self, encodings, group_size: int, size):
+        """The object side's probability at ``size``; no decision."""
+        probs = (self.polarity * encodings[0]).sigmoid()
+        if tuple(probs.shape[-2:]) != tuple(size):
+            probs = resize(
+                probs,
+                size=size,
+                mode='bilinear',
+                align_corners=self.align_corners)
+        return probs, None
 
     def _forward(self, inputs: Tensor, data_samples=None) -> Tensor:
         flat = inputs.flatten(0, 1)
@@ -257,7 +262,7 @@ class CoAttentionSegmentor(BaseSegmentor):
         maps = {}
         for batch in batches:
             data = self.data_preprocessor(batch, False)
-            flat, _, samples = CoSegmentor.flatten(data['inputs'],
+            flat, _, samples = self.flatten(data['inputs'],
                                                    data['data_samples'])
             attention = self.attention_logits(flat).sigmoid()
             for sample, image_map in zip(samples, attention[:, 0]):

@@ -29,6 +29,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from cosegtools.registry import TASK_UTILS
+
 STRATEGIES = ('one_vs_rest', 'all_tuples', 'random_partition', 'random_groups',
               'uniform_groups')
 
@@ -86,8 +88,10 @@ def group_seed(seed: int, key: str) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(key.encode())])
 
 
+@TASK_UTILS.register_module()
 class GroupInference:
-    """Runs a :class:`CoSegmentor` on one group with a strategy.
+    """Runs a co-segmentor (:class:`BaseCoSegmentor`: its ``encode`` once
+    per image, its ``relate`` per tuple) on one group with a strategy.
 
     Args:
         strategy (str): see the module docstring.
@@ -123,7 +127,7 @@ class GroupInference:
         """Mean confidence maps of a group.
 
         Args:
-            model (CoSegmentor): the model, in eval mode.
+            model (BaseCoSegmentor): the model, in eval mode.
             images (Tensor): (n, 3, H, W), one group, preprocessed.
             key (str): identifies the group for the random choices (e.g. its
                 first image path).
@@ -136,11 +140,11 @@ class GroupInference:
         n = images.shape[0]
         tuples = make_tuples(self.strategy, n, self.k, self.num_groups,
                              group_seed(self.seed, key))
-        head = model.decode_head
         size = images.shape[-2:]
-        feats = model.extract_feat(images) if self.cache_features else None
+        feats = model.encode(images) if self.cache_features else None
         prob_sum = None
         score_sum = images.new_zeros(n)
+        scored = False
         count = images.new_zeros(n)
         by_size = defaultdict(list)
         for members, targets in tuples:
@@ -151,12 +155,8 @@ class GroupInference:
                 rows = torch.tensor([i for m, _ in chunk for i in m],
                                     device=images.device)
                 inputs = ([f[rows] for f in feats] if self.cache_features else
-                          model.extract_feat(images[rows]))
-                logits, scores = head.predict_with_scores(
-                    inputs, g, size, model.test_cfg)
-                probs = (
-                    logits.sigmoid()
-                    if logits.shape[1] == 1 else logits.softmax(dim=1))
+                          model.encode(images[rows]))
+                probs, scores = model.relate(inputs, g, size)
                 if prob_sum is None:
                     prob_sum = probs.new_zeros(n, *probs.shape[1:])
                 keep = [
@@ -169,19 +169,10 @@ class GroupInference:
                 count.index_add_(0, kept_rows,
                                  torch.ones_like(kept_rows, dtype=count.dtype))
                 if scores is not None:
+                    scored = True
                     score_sum.index_add_(0, kept_rows, scores[keep])
         if bool((count == 0).any()):
             raise RuntimeError(f'strategy {self.strategy!r} left images '
                                'without a prediction')
         probs = prob_sum / count.view(-1, 1, 1, 1)
-        gated = getattr(head, 'decision_gate', None) is not None
-        return probs, (score_sum / count if gated else None)
-
-
-def probs_to_logits(probs: Tensor, eps: float = 1e-6) -> Tensor:
-    """Logits whose softmax / sigmoid gives ``probs`` (for the segmentor's
-    post-processing, which thresholds logits)."""
-    probs = probs.clamp(eps, 1 - eps)
-    if probs.shape[1] == 1:
-        return torch.log(probs) - torch.log1p(-probs)
-    return torch.log(probs)
+        return probs, (score_sum / count if scored else None)
