@@ -606,3 +606,49 @@ def test_coattention_predicts_through_the_shared_test_views():
         both = predict()
     assert torch.allclose(both, (plain + mirrored) / 2, atol=1e-6)
     assert not torch.allclose(both, plain, atol=1e-4)
+
+
+def test_first_targets_follow_the_prior_maps(tmp_path):
+    from mmengine.model import BaseModule
+    from mmseg.structures import SegDataSample
+
+    from cosegtools.registry import MODELS
+    from cosegtools.structures import CoSegDataSample
+
+    @MODELS.register_module(force=True)
+    class LeftHalfPrior(BaseModule):
+        """A training-free co-segmentor whose object is the left half."""
+
+        def collection_probabilities(self, images):
+            maps = []
+            for image in images:
+                prob = np.zeros(image.shape[:2], np.float32)
+                prob[:, :image.shape[1] // 2] = 1
+                maps.append(prob)
+            return maps
+
+    model = build_model(first_targets=dict(type='LeftHalfPrior'))
+    left = np.zeros((8, 8), bool)
+    left[:, :4] = True
+    proposals = torch.from_numpy(np.stack([left, ~left]))
+    samples = []
+    for k in range(2):
+        path = str(tmp_path / f'{k}.png')
+        cv2.imwrite(path, np.zeros((32, 32, 3), np.uint8))
+        sample = SegDataSample(metainfo=dict(
+            img_path=path, img_shape=(32, 32), ori_shape=(32, 32)))
+        sample.proposals = proposals
+        samples.append(sample)
+    group = CoSegDataSample()
+    group.image_samples = samples
+    batch = dict(inputs=[torch.randint(0, 255, (2, 3, 32, 32),
+                                       dtype=torch.uint8)],
+                 data_samples=[group])
+    model.update_targets([batch], first=True)
+    for path in (str(tmp_path / '0.png'), str(tmp_path / '1.png')):
+        fixed, refined = model.mask_targets[path]
+        # the proposal of the prior's object, whatever S looks like
+        assert torch.equal(fixed, torch.from_numpy(left))
+        assert torch.equal(refined, torch.from_numpy(left))
+    with pytest.raises(ValueError, match='first_targets'):
+        build_model(first_targets=dict(type='NoSuchPrior'))

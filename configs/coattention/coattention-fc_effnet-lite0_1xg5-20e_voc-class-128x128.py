@@ -1,0 +1,25 @@
+# The fast CPU setting, with the first mask targets picked by the training-free
+# feature clustering (configs/featcluster) instead of the maps of stage one:
+# at the end of stage one each image's proposals are matched to the clusters'
+# foreground of its collection, so stage two pulls g towards proposals of the
+# common object; the object side of g's maps is the one that agrees with the
+# clusters. Later target updates use g's own maps, as in the paper. Not in
+# the paper (an extension; see the README).
+_base_ = ['./coattention_effnet-lite0_1xg5-20e_voc-class-128x128.py']
+first_targets = dict(
+    type='FeatureClusterCoSegmentor',
+    backbone=dict(
+        type='EfficientNetLite', arch='lite0', pretrained=True,
+        out_indices=(3, 4)),
+    in_index=(0, 1),
+    img_scale=(320, 320),
+    num_clusters=6,
+    min_share=0.02,
+    min_images=0.3,
+    max_border_ratio=0.8)
+model = dict(
+    train_cfg=dict(
+        map_scaling='minmax', polarity_prior='none',
+        first_targets=first_targets))
+# the feature clustering's GrabCut options (configs/featcluster)
+postprocessors = dict(grabcut=dict(sure_fg=None, sure_bg=None, border=0.1))
