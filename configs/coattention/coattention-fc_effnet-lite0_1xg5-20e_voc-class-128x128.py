@@ -17,7 +17,12 @@ first_targets = dict(
     min_share=0.02,
     min_images=0.3,
     max_border_ratio=0.8)
+# both losses averaged (the mask term 4 times heavier than eq. 1 gives it):
+# on the val split's images 37.96 mJ with GrabCut against 32.78 summed
+# (configs/coattention/README.md)
 model = dict(
+    loss_coattention=dict(reduction='mean'),
+    loss_mask=dict(reduction='mean'),
     train_cfg=dict(
         map_scaling='minmax', polarity_prior='none',
         first_targets=first_targets))
