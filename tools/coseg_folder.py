@@ -30,6 +30,7 @@ import copy
 import os
 import os.path as osp
 import time
+from collections import defaultdict
 
 import cosegtools  # noqa: F401  (applies the stack work-arounds first)
 import mmcv
@@ -128,7 +129,7 @@ def collection_config(cfg, dataset: dict, work_dir: str, scored: bool,
     return cfg
 
 
-def fitted_model(cfg, seconds: dict):
+def fitted_model(cfg, seconds: defaultdict):
     """The config's model, fitted to the collection of its train dataloader
     (a method with a training loop; ``cfg.resume`` continues or loads an
     earlier fit) or as built (``train_cfg = None``), in eval mode."""
@@ -138,12 +139,12 @@ def fitted_model(cfg, seconds: dict):
         model = runner.train()
         # proposals and target updates, when the loop has them
         for phase, spent in getattr(runner.train_loop, 'seconds', {}).items():
-            seconds[phase] = seconds.get(phase, 0.0) + spent
+            seconds[phase] += spent
             start += spent
     else:
         model = MODELS.build(cfg.model)
         model.init_weights()
-    seconds['fit'] = seconds.get('fit', 0.0) + time.perf_counter() - start
+    seconds['fit'] += time.perf_counter() - start
     model = getattr(model, 'module', model)
     return model.eval()
 
@@ -173,16 +174,14 @@ def segment_collection(cfg, name, args, posts, evaluators, seconds):
         start = time.perf_counter()
         with torch.no_grad():
             groups = model.test_step(batch)
-        seconds['predict'] = (
-            seconds.get('predict', 0.0) + time.perf_counter() - start)
+        seconds['predict'] += time.perf_counter() - start
         for post_name, post in posts.items():
             start = time.perf_counter()
             post_groups = copy.deepcopy(groups)
             apply_postprocessor(
                 post, [s for g in post_groups for s in g.image_samples])
-            key = f'postprocess {post_name}'
-            seconds[key] = (
-                seconds.get(key, 0.0) + time.perf_counter() - start)
+            seconds[f'postprocess {post_name}'] += (
+                time.perf_counter() - start)
             if args.out:
                 for group in post_groups:
                     for sample in group.image_samples:
@@ -242,7 +241,8 @@ def coseg_folder(args):
     posts = build_postprocessors(args.postprocess, cfg.get('postprocessors'),
                                  f'{args.config}: postprocessors')
     cfg.resume = args.resume
-    seconds = {}
+    # wall seconds per phase, summed over the collections
+    seconds = defaultdict(float)
     if not args.batch:
         name, dataset, scored = one_folder(args)
         evaluators = {

@@ -51,6 +51,16 @@ def read_checkpoint(filename: str, map_location='cpu') -> dict:
     return checkpoint
 
 
+def shape_mismatches(own: dict, state: dict, whose: str) -> dict:
+    """Key -> ``'key (checkpoint shape) vs <whose> (own shape)'`` for every
+    key of ``state`` that ``own`` has with another shape."""
+    return {
+        k: f'{k} {tuple(v.shape)} vs {whose} {tuple(own[k].shape)}'
+        for k, v in state.items()
+        if k in own and hasattr(v, 'shape') and v.shape != own[k].shape
+    }
+
+
 def load_checkpoint_strict(model, filename: str, map_location='cpu') -> dict:
     """Loads every weight of ``model`` from ``filename`` or raises
     :class:`CheckpointError` naming the first keys whose shapes differ, that
@@ -63,12 +73,8 @@ def load_checkpoint_strict(model, filename: str, map_location='cpu') -> dict:
     state = OrderedDict(
         (k[len('module.'):] if k.startswith('module.') else k, v)
         for k, v in state.items())
-    own = model.state_dict()
-    mismatched = [
-        f'{k} {tuple(v.shape)} vs the model\'s {tuple(own[k].shape)}'
-        for k, v in state.items()
-        if k in own and hasattr(v, 'shape') and v.shape != own[k].shape
-    ]
+    mismatched = list(
+        shape_mismatches(model.state_dict(), state, "the model's").values())
     if mismatched:
         raise CheckpointError(
             f'{filename} does not fit the model ({type(model).__name__} of '

@@ -15,7 +15,8 @@ from typing import Optional
 from mmengine.logging import print_log
 from mmengine.model.weight_init import update_init_info
 
-from cosegtools.engine.checkpoint import CheckpointError, read_checkpoint
+from cosegtools.engine.checkpoint import (CheckpointError, read_checkpoint,
+                                         shape_mismatches)
 from cosegtools.registry import WEIGHT_INITIALIZERS
 
 #: top-level names of ImageNet classifiers in torchvision, mmpretrain and
@@ -95,19 +96,13 @@ class StrictPretrainedInit:
         name = type(module).__name__
         state = self.state_for(module)
         own = module.state_dict()
-        mismatched = [
-            f'{k} {tuple(v.shape)} vs {tuple(own[k].shape)}'
-            for k, v in state.items()
-            if k in own and hasattr(v, 'shape') and v.shape != own[k].shape
-        ]
+        mismatched = shape_mismatches(own, state, name)
         if mismatched and not self.allow_partial:
             raise CheckpointError(
                 f'{self.checkpoint} does not fit {name}: {len(mismatched)} '
-                f'weights differ in shape: {_listed(mismatched)}')
-        state = OrderedDict(
-            (k, v) for k, v in state.items()
-            if k not in own or not hasattr(v, 'shape')
-            or v.shape == own[k].shape)
+                f'weights differ in shape: {_listed(mismatched.values())}')
+        for key in mismatched:  # allow_partial: they keep their init
+            del state[key]
         result = module.load_state_dict(state, strict=False)
         new = tuple(getattr(module, 'layers_not_pretrained', ()))
         missing = [
