@@ -48,6 +48,9 @@ def check_config(path, data_root):
         dataset_cfg = loader.dataset.copy()
         if dataset_cfg.type == 'CoSegClassFolderDataset':
             dataset_cfg.data_root = data_root
+            # masks that a tool writes first (e.g. a mask-free method's):
+            # the fixture's own masks stand in for them
+            dataset_cfg.mask_root = None
             if dataset_cfg.get('classes'):
                 dataset_cfg.classes = ['Cat']  # a class of the fixture
         elif dataset_cfg.type in MATCHING_FIXTURES:

@@ -270,6 +270,40 @@ def test_dataset_without_masks_reads_none(class_folder_root):
         LoadCoSegMask()(dict(info, has_common=1))
 
 
+def test_masks_from_a_mask_root(class_folder_root, tmp_path):
+    """``mask_root`` reads <mask_root>/<Class>/<stem>.png (what
+    tools/coseg_folder.py --out writes) instead of the dataset's masks."""
+    from cosegtools.datasets import CoSegClassFolderDataset
+    mask_root = tmp_path / 'pseudo'
+    for name in ('Cat', 'Dog'):
+        (mask_root / name).mkdir(parents=True)
+        masks = osp.join(class_folder_root, name, 'masks')
+        for file in os.listdir(masks):
+            mask = cv2.imread(osp.join(masks, file), cv2.IMREAD_GRAYSCALE)
+            cv2.imwrite(str(mask_root / name / file),
+                        np.where(mask > 0, 0, 255).astype(np.uint8))
+    own = build_folder_dataset(class_folder_root)
+    pseudo = build_folder_dataset(class_folder_root, mask_root=str(mask_root))
+    assert pseudo.get_data_info(0)['seg_map_path'] == str(
+        mask_root / 'Cat' / 'img_0000.png')
+    for index in range(len(own)):
+        a = own[(index, index)]['data_samples'].image_samples[0]
+        b = pseudo[(index, index)]['data_samples'].image_samples[0]
+        flipped = a.metainfo['flip'] != b.metainfo['flip']
+        gt = a.gt_sem_seg.data.flip(-1) if flipped else a.gt_sem_seg.data
+        assert torch.equal(b.gt_sem_seg.data, 1 - gt)
+    # a missing mask there is reported by name, before any training
+    os.remove(mask_root / 'Dog' / 'img_1001.png')
+    with pytest.raises(DatasetFileError,
+                       match=r'img_1001.jpg: no mask .*pseudo.Dog.img_1001.png'):
+        CoSegClassFolderDataset(
+            class_folder_root, mask_root=str(mask_root), pipeline=[])
+    with pytest.raises(FileNotFoundError, match='mask_root .*nowhere'):
+        CoSegClassFolderDataset(
+            class_folder_root, mask_root=str(tmp_path / 'nowhere'),
+            pipeline=[])
+
+
 # ------------------------------------------------------------------ samplers
 def test_pair_sampler_positive_and_negative_groups():
     ds = SyntheticCoSegDataset(num_classes=5, images_per_class=20, pipeline=[])

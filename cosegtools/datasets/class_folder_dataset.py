@@ -88,6 +88,13 @@ class CoSegClassFolderDataset(BaseCoSegDataset):
         classes (Sequence[str], optional): restrict to these classes.
         img_dir (str): image sub-folder of each class.
         mask_dir (str): mask sub-folder of each class.
+        mask_root (str, optional): read the masks from
+            ``<mask_root>/<Class>/<stem><mask_suffix>`` instead of
+            ``data_root/<Class>/<mask_dir>/``: the layout that
+            ``tools/coseg_folder.py --out OUT`` writes per post-processor
+            (``OUT/<post-processor>``), e.g. to train on the masks of a
+            mask-free method. Relative paths are taken as they are (from the
+            working directory), not from ``data_root``.
         mask_suffix (str): mask file extension.
         validate (bool): check every image/mask file at start-up.
         with_masks (bool): the images have masks. False for weakly
@@ -104,6 +111,7 @@ class CoSegClassFolderDataset(BaseCoSegDataset):
                  classes: Optional[List[str]] = None,
                  img_dir: str = 'images',
                  mask_dir: str = 'masks',
+                 mask_root: Optional[str] = None,
                  mask_suffix: str = '.png',
                  validate: bool = True,
                  with_masks: bool = True,
@@ -111,6 +119,11 @@ class CoSegClassFolderDataset(BaseCoSegDataset):
         self.split_file = split_file
         self.img_dir = img_dir
         self.mask_dir = mask_dir
+        if mask_root is not None and not osp.isdir(mask_root):
+            raise FileNotFoundError(
+                f'mask_root {mask_root!r} is not a directory (expected '
+                '<mask_root>/<Class>/<stem>.png)')
+        self.mask_root = mask_root
         self.mask_suffix = mask_suffix
         self.validate = validate
         self.with_masks = with_masks
@@ -155,14 +168,20 @@ class CoSegClassFolderDataset(BaseCoSegDataset):
             selected.append((class_name, stem, index[(class_name, stem)]))
         return selected
 
+    def mask_path(self, class_name: str, stem: str) -> str:
+        if self.mask_root is not None:
+            return osp.join(self.mask_root, class_name,
+                            stem + self.mask_suffix)
+        return osp.join(self.data_root, class_name, self.mask_dir,
+                        stem + self.mask_suffix)
+
     def load_data_list(self) -> List[dict]:
         classes = list(self.metainfo['classes'])
         data_list = []
         for class_name, stem, img_path in self._selected():
             mask_path = None
             if self.with_masks:
-                mask_path = osp.join(self.data_root, class_name,
-                                     self.mask_dir, stem + self.mask_suffix)
+                mask_path = self.mask_path(class_name, stem)
             if self.validate and self.with_masks:
                 check_image_mask_pair(img_path, mask_path)
             elif self.validate:

@@ -78,6 +78,13 @@ class MaCoSNet(CoSegmentor):
         loss_matching, loss_cycle, loss_trans, loss_contrast, loss_task,
             loss_warp (dict): the losses; ``loss_trans`` needs groups of at
             least 3 (it is skipped for pairs).
+        loss_mask (dict, optional): an mmseg loss of D's logits against the
+            masks the training pipeline loads (``LoadCoSegMask``), added to
+            eq. 1 in stage two. None (the paper) reads no mask. An extension
+            for features whose eq. 1 lets the masks collapse: the dataset's
+            ``mask_root`` pointed at the masks of a mask-free method (the
+            feature clustering's, written by ``tools/coseg_folder.py``)
+            keeps the model free of ground truth.
         train_cfg (dict): ``pretrain_iters`` (int), ``synthetic_warp`` (dict
             of :func:`random_warp` ranges), ``seed`` (int).
         Other arguments as :class:`CoSegmentor`.
@@ -101,6 +108,7 @@ class MaCoSNet(CoSegmentor):
                  loss_task: dict = dict(
                      type='CrossNetworkConsistencyLoss', loss_weight=10.0),
                  loss_warp: dict = dict(type='WarpRegressionLoss'),
+                 loss_mask: Optional[dict] = None,
                  neck: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  train_cfg: Optional[dict] = None,
@@ -128,6 +136,8 @@ class MaCoSNet(CoSegmentor):
         self.loss_contrast = MODELS.build(loss_contrast)
         self.loss_task = MODELS.build(loss_task)
         self.loss_warp = MODELS.build(loss_warp)
+        self.loss_mask = None if loss_mask is None else MODELS.build(
+            loss_mask)
         cfg = dict(train_cfg or {})
         unknown = set(cfg) - {'pretrain_iters', 'synthetic_warp', 'seed'}
         if unknown:
@@ -152,11 +162,29 @@ class MaCoSNet(CoSegmentor):
         return feats[self.decode_head.in_index]
 
     def loss(self, inputs: Tensor, data_samples) -> dict:
-        flat, group_size, _ = self.flatten(inputs, data_samples)
+        flat, group_size, samples = self.flatten(inputs, data_samples)
         step = self.current_iter()
         if step < self.pretrain_iters:
             return self.synthetic_warp_loss(flat, step)
-        return self.weak_loss(flat, group_size)
+        losses, logits = self.weak_loss(flat, group_size)
+        if self.loss_mask is not None:
+            losses[self.loss_mask.loss_name] = self.loss_mask(
+                logits, self.mask_labels(samples), ignore_index=255)
+        return losses
+
+    @staticmethod
+    def mask_labels(samples) -> Tensor:
+        """(n, H, W) masks of the image samples, for ``loss_mask``."""
+        missing = [
+            s.metainfo.get('img_path', f'image {i} of the batch')
+            for i, s in enumerate(samples) if 'gt_sem_seg' not in s
+        ]
+        if missing:
+            raise ValueError(
+                f'{missing[0]}: MaCoSNet loss_mask needs a mask for every '
+                'training image; add LoadCoSegMask to the train pipeline '
+                '(and with_masks=True, or mask_root, to the dataset)')
+        return torch.stack([s.gt_sem_seg.data for s in samples]).squeeze(1)
 
     def synthetic_warp_loss(self, flat: Tensor, step: int) -> dict:
         """Stage one: regress random known warps of the images."""
@@ -172,8 +200,9 @@ class MaCoSNet(CoSegmentor):
         predicted = self.regressor(target, source)
         return {self.loss_warp.loss_name: self.loss_warp(predicted, true)}
 
-    def weak_loss(self, flat: Tensor, group_size: int) -> dict:
-        """Stage two: eq. 1 on every directed pair of every group."""
+    def weak_loss(self, flat: Tensor, group_size: int):
+        """Stage two: eq. 1 on every directed pair of every group; the
+        losses and D's mask logits (n, 1, H, W)."""
         head = self.decode_head
         feats = self.extract_feat(flat)
         f = self.correlated(feats)
@@ -209,7 +238,7 @@ class MaCoSNet(CoSegmentor):
         # logged, not optimised: a collapse of the masks to all-object (1)
         # or all-background (0) shows here
         losses['mask_mean'] = probs.detach().mean()
-        return losses
+        return losses, logits
 
     @torch.no_grad()
     def match(self, targets: Tensor, sources: Tensor) -> Warp:
