@@ -122,7 +122,7 @@ class CoSegClassFolderDataset(BaseCoSegDataset):
         if mask_root is not None and not osp.isdir(mask_root):
             raise FileNotFoundError(
                 f'mask_root {mask_root!r} is not a directory (expected '
-                '<mask_root>/<Class>/<stem>.png)')
+                f'<mask_root>/<Class>/<stem>{mask_suffix})')
         self.mask_root = mask_root
         self.mask_suffix = mask_suffix
         self.validate = validate
