@@ -287,6 +287,43 @@ def test_mmseg_resnet_backbone_works_in_a_segmentor():
     assert logits.shape == (1, 2, 2, 8, 8)
 
 
+def test_groups_of_different_sizes_without_resize_train_and_score():
+    """A pipeline without Resize (the feature clustering's): the packing pads
+    the smaller image; its test mask must stay at its size (the metric
+    compares it with the prediction there) and its training mask must be
+    padded like the image."""
+    from cosegtools.datasets.transforms import PackCoSegInputs
+    from cosegtools.evaluation.coseg_metric import image_scores
+    results = dict(
+        img=[np.zeros((4, 6, 3), np.uint8),
+             np.zeros((6, 6, 3), np.uint8)],
+        gt_seg_map=[np.ones((4, 6), np.uint8),
+                    np.ones((6, 6), np.uint8)],
+        img_path=['a', 'b'],
+        has_common=[1, 1])
+    pre = CoSegDataPreProcessor(size_divisor=1)
+    test = pre(
+        dict(
+            inputs=[PackCoSegInputs().transform(dict(results))['inputs']],
+            data_samples=[
+                PackCoSegInputs().transform(dict(results))['data_samples']
+            ]),
+        training=False)
+    small = test['data_samples'][0].image_samples[0]
+    assert small.gt_sem_seg.shape == (4, 6)
+    assert image_scores(np.ones((4, 6)),
+                        small.gt_sem_seg.data[0].numpy())['total'] == 24
+    packed = PackCoSegInputs().transform(dict(results))
+    train = pre(
+        dict(inputs=[packed['inputs']], data_samples=[packed['data_samples']]),
+        training=True)
+    small = train['data_samples'][0].image_samples[0]
+    assert train['inputs'].shape[-2:] == (6, 6)
+    assert small.gt_sem_seg.shape == (6, 6)
+    assert small.gt_sem_seg.data[0, 4:].tolist() == [[255] * 6] * 2
+    assert small.gt_sem_seg.data[0, :4].tolist() == [[1] * 6] * 4
+
+
 def test_preprocessor_normalises_and_rejects_mixed_group_sizes():
     pre = CoSegDataPreProcessor(mean=[10.0] * 3, std=[2.0] * 3, size_divisor=4)
     data = dict(

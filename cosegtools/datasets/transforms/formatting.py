@@ -19,9 +19,11 @@ class PackCoSegInputs(BaseTransform):
     The input dict holds one list entry per image under every key (the
     output of ``TransformBroadcaster``). Each image is packed by mmseg's
     ``PackSegInputs``; images of different sizes are padded bottom/right to
-    the largest one (training masks, which follow their image, with
-    ``seg_pad_val``), and the padding is recorded
-    in each image's ``padding_size`` so predictions can be cropped back.
+    the largest one and the padding is recorded in each image's
+    ``padding_size``, so predictions can be cropped back. Masks are not
+    padded here: a test mask is scored at its image's size, and
+    :class:`CoSegDataPreProcessor` pads training masks (it knows which is
+    which).
 
     Returns:
         dict:
@@ -32,9 +34,8 @@ class PackCoSegInputs(BaseTransform):
               ``proposals`` field ((P, h, w) bool tensor).
     """
 
-    def __init__(self, meta_keys=IMAGE_META_KEYS, seg_pad_val=255):
+    def __init__(self, meta_keys=IMAGE_META_KEYS):
         self.packer = PackSegInputs(meta_keys=meta_keys)
-        self.seg_pad_val = seg_pad_val
 
     def transform(self, results: dict) -> dict:
         num_images = len(results['img'])
@@ -54,13 +55,6 @@ class PackCoSegInputs(BaseTransform):
             pad = (0, width - img.shape[2], 0, height - img.shape[1])
             sample.set_metainfo(dict(padding_size=pad))
             if any(pad):
-                # training masks follow the image; test masks keep the
-                # original size and are not padded
-                if 'gt_sem_seg' in sample and tuple(
-                        sample.gt_sem_seg.shape) == tuple(img.shape[1:]):
-                    gt = F.pad(
-                        sample.gt_sem_seg.data, pad, value=self.seg_pad_val)
-                    sample.gt_sem_seg = type(sample.gt_sem_seg)(data=gt)
                 img = F.pad(img, pad, value=0)
             images.append(img)
             samples.append(sample)

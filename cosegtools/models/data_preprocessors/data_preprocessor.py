@@ -1,5 +1,7 @@
 from typing import Any, Dict
 
+import torch.nn.functional as F
+from mmengine.structures import PixelData
 from mmseg.models.data_preprocessor import SegDataPreProcessor
 from mmseg.utils import stack_batch
 
@@ -17,8 +19,9 @@ class CoSegDataPreProcessor(SegDataPreProcessor):
     Output: ``inputs`` (N, G, 3, H, W) float, BGR->RGB if ``bgr_to_rgb``,
     normalised with ``mean``/``std`` and padded bottom/right to ``size`` or to
     the largest image rounded up to ``size_divisor`` (in training and
-    testing); in training ``gt_sem_seg`` is padded too, with
-    ``seg_pad_val`` (test masks stay at the original image size). Each image's
+    testing); in training ``gt_sem_seg`` is padded too (by the packing's
+    padding and the batch's), with ``seg_pad_val``; test masks stay at the
+    original image size, where predictions are scored. Each image's
     ``padding_size`` counts all padding (from packing and from batching), so
     predictions can be cropped back to the image.
 
@@ -49,6 +52,15 @@ class CoSegDataPreProcessor(SegDataPreProcessor):
         if self.size is None and size_divisor is None:
             size_divisor = 1
         if training:
+            # a training mask follows its image: padded like it by the
+            # packing, then by the batching
+            for sample, pad in zip(samples, packed_padding):
+                if any(pad) and 'gt_sem_seg' in sample:
+                    sample.gt_sem_seg = PixelData(
+                        data=F.pad(
+                            sample.gt_sem_seg.data,
+                            tuple(pad),
+                            value=self.seg_pad_val))
             inputs, samples = stack_batch(
                 inputs=inputs,
                 data_samples=samples,
