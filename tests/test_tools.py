@@ -468,3 +468,20 @@ def test_overlay_outlines_the_mask_in_a_colour_that_contrasts():
     strided = np.ascontiguousarray(image.transpose(2, 0, 1)).transpose(1, 2, 0)
     assert not strided.flags['C_CONTIGUOUS']
     assert (overlay(strided, mask) == out).all()
+
+
+def test_pair_probe_balanced_accuracy_of_the_best_threshold():
+    sys.path.insert(0, osp.join(REPO_ROOT, 'tools', 'analysis_tools'))
+    from pair_similarity_probe import best_balanced_accuracy
+    positive = np.array([True, True, False, False, False])
+    # separable: a threshold between 0.6 and 0.8 gets every pair right
+    assert best_balanced_accuracy(
+        np.array([0.9, 0.8, 0.6, 0.2, 0.1]), positive) == 100.0
+    # a negative above both positives: best is to call the top 3 positive
+    # (TPR 1, TNR 2/3) -> (1 + 2/3) / 2
+    got = best_balanced_accuracy(np.array([0.8, 0.7, 0.9, 0.2, 0.1]), positive)
+    assert abs(got - 100 * (1 + 2 / 3) / 2) < 1e-9
+    # no signal (every negative above every positive): calling none
+    # positive, or all, is the best, 50 %
+    assert best_balanced_accuracy(
+        np.array([0.1, 0.2, 0.7, 0.8, 0.9]), positive) == 50.0

@@ -1,0 +1,105 @@
+"""How well do frozen ImageNet features tell whether two images share a class?
+
+    python tools/analysis_tools/pair_similarity_probe.py ROOT \
+        [--split-file splits/val.txt] [--arch lite2] [--size 224]
+
+Every image of the split is described by the ImageNet EfficientNet-Lite
+features of strides 16 and 32 (each L2-normalised, the stride-32 map
+upsampled, concatenated), average-pooled over the whole image and, as an
+upper bound for an object-focused gate, over its ground-truth mask. Every
+pair of images is a positive (same class) or a negative; the table gives,
+for each pooling, the balanced accuracy ((TPR + TNR) / 2) of the best
+threshold on the pairs' cosine similarity. A decision gate built on these
+features without fine-tuning cannot do better than this on the split.
+"""
+import argparse
+
+import cosegtools  # noqa: F401  (applies the stack work-arounds first)
+import mmcv
+import numpy as np
+import torch
+import torch.nn.functional as F
+from terminaltables import AsciiTable
+
+from cosegtools.datasets import CoSegClassFolderDataset
+from cosegtools.datasets.mask_io import read_binary_mask
+from cosegtools.models.backbones.efficientnet_lite import EfficientNetLite
+from cosegtools.utils import run_tool
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('root', help='class-folder dataset root')
+    parser.add_argument('--split-file', default='splits/val.txt')
+    parser.add_argument('--arch', default='lite2', choices=['lite0', 'lite2'])
+    parser.add_argument('--size', type=int, default=224)
+    parser.add_argument('--debug', action='store_true')
+    return parser.parse_args()
+
+
+def best_balanced_accuracy(similarity: np.ndarray,
+                           positive: np.ndarray) -> float:
+    """Balanced accuracy (percent) of the best threshold: the pairs of the
+    ``k`` highest similarities called positive, for every ``k``."""
+    called = positive[np.argsort(-similarity, kind='stable')]
+    true_pos = np.concatenate([[0], np.cumsum(called)])
+    false_pos = np.concatenate([[0], np.cumsum(~called)])
+    tpr = true_pos / max(called.sum(), 1)
+    tnr = 1 - false_pos / max((~called).sum(), 1)
+    return 100 * float((0.5 * (tpr + tnr)).max())
+
+
+def describe(model, image: np.ndarray, mask: np.ndarray) -> dict:
+    """Whole-image and mask-pooled descriptors of one BGR image."""
+    rgb = torch.from_numpy(image[:, :, ::-1].copy()).permute(2, 0, 1)
+    x = (rgb[None].float() - 127.0) / 128.0
+    with torch.no_grad():
+        f16, f32 = model(x)
+    f32 = F.interpolate(f32, size=f16.shape[-2:], mode='bilinear')
+    feats = torch.cat([F.normalize(f16, dim=1), F.normalize(f32, dim=1)], 1)
+    weight = F.interpolate(
+        torch.from_numpy(mask)[None, None].float(),
+        size=feats.shape[-2:],
+        mode='area')
+    pooled = (feats * weight).sum((2, 3)) / weight.sum().clamp(min=1e-6)
+    return dict(
+        whole=F.normalize(feats.mean((2, 3)), dim=1)[0],
+        mask=F.normalize(pooled, dim=1)[0])
+
+
+def probe(args):
+    dataset = CoSegClassFolderDataset(
+        data_root=args.root, split_file=args.split_file, test_mode=True)
+    model = EfficientNetLite(
+        arch=args.arch, pretrained=True, out_indices=(3, 4)).eval()
+    size = (args.size, args.size)
+    descriptors = dict(whole=[], mask=[])
+    classes = []
+    for index in range(len(dataset)):
+        info = dataset.get_data_info(index)
+        image = mmcv.imresize(mmcv.imread(info['img_path']), size)
+        mask = mmcv.imresize(
+            read_binary_mask(info['seg_map_path']),
+            size,
+            interpolation='nearest')
+        for pooling, vector in describe(model, image, mask).items():
+            descriptors[pooling].append(vector)
+        classes.append(info['class_idx'])
+    classes = np.array(classes)
+    upper = np.triu_indices(len(classes), 1)
+    positive = (classes[:, None] == classes[None])[upper]
+    rows = [['pooling', 'pairs', 'positive', 'best balanced accuracy']]
+    for pooling, vectors in descriptors.items():
+        stacked = torch.stack(vectors)
+        similarity = (stacked @ stacked.T).numpy()[upper]
+        rows.append([
+            'ground-truth mask' if pooling == 'mask' else 'whole image',
+            len(similarity),
+            int(positive.sum()),
+            f'{best_balanced_accuracy(similarity, positive):.2f}'
+        ])
+    print(AsciiTable(rows).table)
+
+
+if __name__ == '__main__':
+    run_tool(probe, parse_args())
