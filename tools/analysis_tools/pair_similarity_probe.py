@@ -2,11 +2,15 @@
 
     python tools/analysis_tools/pair_similarity_probe.py ROOT \
         [--split-file splits/val.txt] [--arch lite2] [--size 224]
+    # the backbone of a trained segmentor instead of the ImageNet one
+    python tools/analysis_tools/pair_similarity_probe.py ROOT \
+        --config CONFIG --checkpoint CKPT
 
-Every image of the split is described by the ImageNet EfficientNet-Lite
-features of strides 16 and 32 (each L2-normalised, the stride-32 map
-upsampled, concatenated), average-pooled over the whole image and, as an
-upper bound for an object-focused gate, over its ground-truth mask. Every
+Every image of the split is described by the features of the backbone's
+last two levels (ImageNet EfficientNet-Lite: strides 16 and 32; each
+L2-normalised, the deeper map upsampled, concatenated), average-pooled over
+the whole image and, as an upper bound for an object-focused gate, over its
+ground-truth mask. Every
 pair of images is a positive (same class) or a negative; the table gives,
 for each pooling, the balanced accuracy ((TPR + TNR) / 2) of the best
 threshold on the pairs' cosine similarity. A decision gate built on these
@@ -19,12 +23,14 @@ import mmcv
 import numpy as np
 import torch
 import torch.nn.functional as F
+from mmengine.runner import load_checkpoint
 from terminaltables import AsciiTable
 
 from cosegtools.datasets import CoSegClassFolderDataset
 from cosegtools.datasets.mask_io import read_binary_mask
 from cosegtools.models.backbones.efficientnet_lite import EfficientNetLite
-from cosegtools.utils import run_tool
+from cosegtools.registry import MODELS
+from cosegtools.utils import UsageError, load_run_config, run_tool
 
 
 def parse_args():
@@ -33,6 +39,10 @@ def parse_args():
     parser.add_argument('--split-file', default='splits/val.txt')
     parser.add_argument('--arch', default='lite2', choices=['lite0', 'lite2'])
     parser.add_argument('--size', type=int, default=224)
+    parser.add_argument(
+        '--config', help='a segmentor config: probe its backbone (with '
+        '--checkpoint: the trained one) instead of --arch')
+    parser.add_argument('--checkpoint')
     parser.add_argument('--debug', action='store_true')
     return parser.parse_args()
 
@@ -49,12 +59,34 @@ def best_balanced_accuracy(similarity: np.ndarray,
     return 100 * float((0.5 * (tpr + tnr)).max())
 
 
-def describe(model, image: np.ndarray, mask: np.ndarray) -> dict:
+def backbone_of(args):
+    """``(backbone, mean, std)``: the ImageNet EfficientNet-Lite of
+    ``--arch``, or the backbone of ``--config`` (loaded from
+    ``--checkpoint``) with its data preprocessor's normalisation."""
+    if args.checkpoint and not args.config:
+        raise UsageError('--checkpoint needs --config')
+    if not args.config:
+        backbone = EfficientNetLite(
+            arch=args.arch, pretrained=True, out_indices=(3, 4))
+        return backbone.eval(), [127.0] * 3, [128.0] * 3
+    cfg = load_run_config(args.config)
+    model = MODELS.build(cfg.model)
+    if args.checkpoint:
+        load_checkpoint(model, args.checkpoint, map_location='cpu')
+    else:
+        model.init_weights()
+    pre = cfg.model.data_preprocessor
+    return model.backbone.eval(), pre['mean'], pre['std']
+
+
+def describe(backbone, mean, std, image: np.ndarray,
+             mask: np.ndarray) -> dict:
     """Whole-image and mask-pooled descriptors of one BGR image."""
     rgb = torch.from_numpy(image[:, :, ::-1].copy()).permute(2, 0, 1)
-    x = (rgb[None].float() - 127.0) / 128.0
+    x = (rgb[None].float() - torch.tensor(mean).view(1, 3, 1, 1)) / \
+        torch.tensor(std).view(1, 3, 1, 1)
     with torch.no_grad():
-        f16, f32 = model(x)
+        f16, f32 = backbone(x)[-2:]
     f32 = F.interpolate(f32, size=f16.shape[-2:], mode='bilinear')
     feats = torch.cat([F.normalize(f16, dim=1), F.normalize(f32, dim=1)], 1)
     weight = F.interpolate(
@@ -70,8 +102,7 @@ def describe(model, image: np.ndarray, mask: np.ndarray) -> dict:
 def probe(args):
     dataset = CoSegClassFolderDataset(
         data_root=args.root, split_file=args.split_file, test_mode=True)
-    model = EfficientNetLite(
-        arch=args.arch, pretrained=True, out_indices=(3, 4)).eval()
+    backbone, mean, std = backbone_of(args)
     size = (args.size, args.size)
     descriptors = dict(whole=[], mask=[])
     classes = []
@@ -82,7 +113,8 @@ def probe(args):
             read_binary_mask(info['seg_map_path']),
             size,
             interpolation='nearest')
-        for pooling, vector in describe(model, image, mask).items():
+        for pooling, vector in describe(backbone, mean, std, image,
+                                          mask).items():
             descriptors[pooling].append(vector)
         classes.append(info['class_idx'])
     classes = np.array(classes)
