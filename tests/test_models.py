@@ -302,12 +302,9 @@ def test_groups_of_different_sizes_without_resize_train_and_score():
         img_path=['a', 'b'],
         has_common=[1, 1])
     pre = CoSegDataPreProcessor(size_divisor=1)
+    packed = PackCoSegInputs().transform(dict(results))
     test = pre(
-        dict(
-            inputs=[PackCoSegInputs().transform(dict(results))['inputs']],
-            data_samples=[
-                PackCoSegInputs().transform(dict(results))['data_samples']
-            ]),
+        dict(inputs=[packed['inputs']], data_samples=[packed['data_samples']]),
         training=False)
     small = test['data_samples'][0].image_samples[0]
     assert small.gt_sem_seg.shape == (4, 6)

@@ -1,4 +1,4 @@
-"""How well do frozen ImageNet features tell whether two images share a class?
+"""How well do a backbone's pooled features tell whether two images share a class?
 
     python tools/analysis_tools/pair_similarity_probe.py ROOT \
         [--split-file splits/val.txt] [--arch lite2] [--size 224]
@@ -10,11 +10,11 @@ Every image of the split is described by the features of the backbone's
 last two levels (ImageNet EfficientNet-Lite: strides 16 and 32; each
 L2-normalised, the deeper map upsampled, concatenated), average-pooled over
 the whole image and, as an upper bound for an object-focused gate, over its
-ground-truth mask. Every
-pair of images is a positive (same class) or a negative; the table gives,
-for each pooling, the balanced accuracy ((TPR + TNR) / 2) of the best
-threshold on the pairs' cosine similarity. A decision gate built on these
-features without fine-tuning cannot do better than this on the split.
+ground-truth mask. Every pair of images is a positive (same class) or a
+negative; the table gives, for each pooling, the balanced accuracy
+((TPR + TNR) / 2) of the best threshold on the pairs' cosine similarity. A
+decision gate that thresholds the similarity of these features cannot do
+better than this on the split.
 """
 import argparse
 
