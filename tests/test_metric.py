@@ -17,10 +17,11 @@ def test_image_scores_by_hand():
     pred = np.array([[1, 1, 0], [0, 0, 0]])
     gt = np.array([[1, 0, 0], [1, 0, 0]])
     s = image_scores(pred, gt)
-    # intersection 1 pixel, union 3 pixels, 4 of 6 pixels right
-    assert s == dict(intersection=1, union=3, correct=4, total=6)
+    # intersection 1 pixel, union 3 pixels, 2 object pixels, 4 of 6 right
+    assert s == dict(intersection=1, union=3, gt_fg=2, correct=4, total=6)
     ignored = image_scores(pred, np.array([[255, 0, 0], [1, 0, 0]]))
-    assert ignored == dict(intersection=0, union=2, correct=3, total=5)
+    assert ignored == dict(
+        intersection=0, union=2, gt_fg=1, correct=3, total=5)
     with pytest.raises(ValueError, match='differ in size'):
         image_scores(pred, gt[:1])
 

@@ -163,6 +163,19 @@ def test_dist_train_script_runs_on_cpu(tmp_path):
     assert osp.exists(osp.join(work, 'iter_2.pth'))
 
 
+def test_similarity_gate_sweep_chooses_a_threshold_on_val(tmp_path):
+    config = write_tiny_config(tmp_path, iters=2, ckpt=2)
+    work = str(tmp_path / 'work')
+    run([PYTHON, 'tools/train.py', config, '--work-dir', work])
+    log = run([
+        PYTHON, 'tools/analysis_tools/sweep_similarity_gate.py', config,
+        osp.join(work, 'iter_2.pth'), '--work-dir', work
+    ])
+    assert 'chosen threshold' in log and 'ungated_neg_empty' in log
+    table = log[log.index('similarity gate'):log.index('chosen threshold')]
+    assert table.count('chosen') == 1
+
+
 def test_plugin_head_from_outside_the_package_trains(tmp_path):
     config = osp.join(
         REPO_ROOT, 'projects', 'example_head', 'configs',

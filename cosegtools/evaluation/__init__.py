@@ -1,4 +1,8 @@
 from .coseg_metric import CoSegMetric, image_scores, summarise
+from .gate_sweep import SimilarityGateSweep
 from .pck_metric import PCKMetric, pck
 
-__all__ = ['CoSegMetric', 'PCKMetric', 'image_scores', 'pck', 'summarise']
+__all__ = [
+    'CoSegMetric', 'PCKMetric', 'SimilarityGateSweep', 'image_scores', 'pck',
+    'summarise'
+]

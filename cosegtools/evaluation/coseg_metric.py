@@ -54,6 +54,7 @@ def image_scores(pred: np.ndarray, gt: np.ndarray, ignore_index=255) -> dict:
     return dict(
         intersection=int((pred_fg & gt_fg).sum()),
         union=int((pred_fg | gt_fg).sum()),
+        gt_fg=int(gt_fg.sum()),
         correct=int(((pred_fg == gt_fg) & valid).sum()),
         total=int(valid.sum()))
 
@@ -103,7 +104,9 @@ def sod_image_scores(prob: np.ndarray, gt: np.ndarray) -> dict:
         # replace it
         warnings.simplefilter('ignore', UserWarning)
         measures = dict(
-            fm=sod.Fmeasure(), em=sod.Emeasure(), sm=sod.Smeasure(),
+            fm=sod.Fmeasure(),
+            em=sod.Emeasure(),
+            sm=sod.Smeasure(),
             mae=sod.MAE())
     for measure in measures.values():
         measure.step(pred, mask)
@@ -216,6 +219,9 @@ class CoSegMetric(BaseMetric):
                     img_path=sample['img_path'],
                     class_name=sample.get('class_name', 'all'),
                     has_common=group.get('has_common', 1))
+                if 'similarity_score' in sample:
+                    record['similarity_score'] = float(
+                        sample['similarity_score'])
                 self.results.append(record)
             scores = [
                 float(s['common_score']) for s in group['image_samples']
@@ -268,7 +274,10 @@ class CoSegMetric(BaseMetric):
         broadcast_object_list(payload)
         return payload[0]
 
-    def compute_metrics(self, results: list) -> Dict[str, float]:
+    @staticmethod
+    def unique_records(results: list):
+        """The image records (each image once per role, the first
+        prediction) and the group decision records (each group once)."""
         unique, groups = OrderedDict(), OrderedDict()
         for record in results:
             if 'group_key' in record:
@@ -276,7 +285,10 @@ class CoSegMetric(BaseMetric):
             else:
                 key = (record['img_path'], int(record['has_common']))
                 unique.setdefault(key, record)
-        records = list(unique.values())
+        return list(unique.values()), list(groups.values())
+
+    def compute_metrics(self, results: list) -> Dict[str, float]:
+        records, groups = self.unique_records(results)
         summary = summarise(records)
         logger = MMLogger.get_current_instance()
         print_log('\n' + format_table(summary), logger=logger)
@@ -287,8 +299,8 @@ class CoSegMetric(BaseMetric):
         if self.sod_metrics:
             sod = sod_summary(records)
             print_log(
-                'co-salient object detection measures: ' + ', '.join(
-                    f'{k} {v:.4f}' for k, v in sod.items()),
+                'co-salient object detection measures: ' +
+                ', '.join(f'{k} {v:.4f}' for k, v in sod.items()),
                 logger=logger)
             metrics.update({k: round(v, 4) for k, v in sod.items()})
         negatives = [r for r in records if not r['has_common']]
@@ -304,7 +316,7 @@ class CoSegMetric(BaseMetric):
                 f'mJ over positive groups: {metrics.get("pos_mJ", "-")}',
                 logger=logger)
         if groups:
-            decisions = decision_scores(list(groups.values()))
+            decisions = decision_scores(groups)
             print_log(
                 'decision on {n} groups ({positives} positive): accuracy '
                 '{decision_acc:.2f}, precision {decision_precision:.2f}, '

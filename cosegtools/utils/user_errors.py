@@ -111,11 +111,21 @@ def report_user_errors(debug: bool = False):
 def run_tool(work, args):
     """Runs ``work(args)`` for a command-line tool: user errors as one line
     (``args.debug`` shows the traceback), and the process group of a
-    distributed run destroyed at the end (an undestroyed gloo group can
-    abort the process at exit)."""
+    distributed run destroyed at the end.
+
+    An undestroyed gloo group can abort the process at exit, and so can a
+    rank whose partner tears its connections down first (CI saw rank 0 of a
+    finished CPU run abort with "terminate called without an active
+    exception"): after a run that succeeded, every rank waits at a barrier,
+    then destroys its group. After a failure the group is destroyed
+    without waiting for ranks that may never come."""
+    succeeded = False
     try:
         with report_user_errors(getattr(args, 'debug', False)):
             work(args)
+        succeeded = True
     finally:
         if dist.is_initialized():
+            if succeeded:
+                dist.barrier()
             dist.destroy_process_group()

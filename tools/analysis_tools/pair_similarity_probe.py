@@ -1,4 +1,4 @@
-"""How well do a backbone's pooled features tell whether two images share a class?
+"""How well do a backbone's pooled features tell if two images share a class?
 
     python tools/analysis_tools/pair_similarity_probe.py ROOT \
         [--split-file splits/val.txt] [--arch lite2] [--size 224]
@@ -22,13 +22,13 @@ import cosegtools  # noqa: F401  (applies the stack work-arounds first)
 import mmcv
 import numpy as np
 import torch
-import torch.nn.functional as F
 from mmengine.runner import load_checkpoint
 from terminaltables import AsciiTable
 
 from cosegtools.datasets import CoSegClassFolderDataset
 from cosegtools.datasets.mask_io import read_binary_mask
 from cosegtools.models.backbones.efficientnet_lite import EfficientNetLite
+from cosegtools.models.utils import object_descriptors
 from cosegtools.registry import MODELS
 from cosegtools.utils import UsageError, load_run_config, run_tool
 
@@ -40,7 +40,8 @@ def parse_args():
     parser.add_argument('--arch', default='lite2', choices=['lite0', 'lite2'])
     parser.add_argument('--size', type=int, default=224)
     parser.add_argument(
-        '--config', help='a segmentor config: probe its backbone (with '
+        '--config',
+        help='a segmentor config: probe its backbone (with '
         '--checkpoint: the trained one) instead of --arch')
     parser.add_argument('--checkpoint')
     parser.add_argument('--debug', action='store_true')
@@ -86,17 +87,11 @@ def describe(backbone, mean, std, image: np.ndarray,
     x = (rgb[None].float() - torch.tensor(mean).view(1, 3, 1, 1)) / \
         torch.tensor(std).view(1, 3, 1, 1)
     with torch.no_grad():
-        f16, f32 = backbone(x)[-2:]
-    f32 = F.interpolate(f32, size=f16.shape[-2:], mode='bilinear')
-    feats = torch.cat([F.normalize(f16, dim=1), F.normalize(f32, dim=1)], 1)
-    weight = F.interpolate(
-        torch.from_numpy(mask)[None, None].float(),
-        size=feats.shape[-2:],
-        mode='area')
-    pooled = (feats * weight).sum((2, 3)) / weight.sum().clamp(min=1e-6)
+        feats = backbone(x)[-2:]
+    weight = torch.from_numpy(mask)[None].float()
     return dict(
-        whole=F.normalize(feats.mean((2, 3)), dim=1)[0],
-        mask=F.normalize(pooled, dim=1)[0])
+        whole=object_descriptors(feats)[0],
+        mask=object_descriptors(feats, weight)[0])
 
 
 def probe(args):
@@ -114,7 +109,7 @@ def probe(args):
             size,
             interpolation='nearest')
         for pooling, vector in describe(backbone, mean, std, image,
-                                          mask).items():
+                                        mask).items():
             descriptors[pooling].append(vector)
         classes.append(info['class_idx'])
     classes = np.array(classes)

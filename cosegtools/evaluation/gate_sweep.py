@@ -1,0 +1,138 @@
+"""Choosing the threshold of the similarity gate from one pass over mixed
+groups.
+
+The model runs once with ``test_cfg.similarity_gate.threshold=None`` (every
+image scored, no mask emptied); :class:`SimilarityGateSweep` then scores the
+masks as each candidate threshold would have left them: an image whose
+``similarity_score`` is below the threshold has its mask emptied. Emptying
+never raises the Jaccard index of an image with an object, and raising the
+threshold only empties more images, so the mJ over positive groups falls and
+the share of empty negative-group images grows with the threshold. The
+chosen threshold is the highest one that costs at most ``max_pos_drop``
+points of positive mJ.
+"""
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+from mmengine.logging import MMLogger, print_log
+from terminaltables import AsciiTable
+
+from cosegtools.registry import METRICS
+from .coseg_metric import CoSegMetric, summarise
+
+
+def emptied(record: dict) -> dict:
+    """The record of an image as if its mask had been emptied."""
+    return dict(
+        record,
+        intersection=0,
+        union=record['gt_fg'],
+        correct=record['total'] - record['gt_fg'],
+        pred_fg=0)
+
+
+def gated_figures(records: List[dict], threshold: float) -> dict:
+    """``pos_mJ``, ``neg_empty`` and ``mJ`` (percent) of image records
+    after the gate empties those scored below ``threshold``."""
+    gated = [
+        emptied(r) if r['similarity_score'] < threshold else r for r in records
+    ]
+    positives = [r for r in gated if r['has_common']]
+    negatives = [r for r in gated if not r['has_common']]
+    return dict(
+        threshold=threshold,
+        pos_mJ=summarise(positives)['mJ'],
+        neg_empty=100 * float(np.mean([r['pred_fg'] == 0 for r in negatives])),
+        mJ=summarise(gated)['mJ'],
+        pos_emptied=100 *
+        float(np.mean([r['similarity_score'] < threshold for r in positives])))
+
+
+@METRICS.register_module()
+class SimilarityGateSweep(CoSegMetric):
+    """Scores every threshold of the similarity gate on groups that mix
+    positives and negatives (see the module docstring).
+
+    The results are those of the chosen threshold (``threshold``,
+    ``pos_mJ``, ``neg_empty``, ``mJ``) and of no gate (``ungated_pos_mJ``,
+    ``ungated_neg_empty``); a table of the sweep is logged.
+
+    Args:
+        max_pos_drop (float): points of positive mJ the gate may cost.
+        table_rows (int): thresholds shown in the logged table (quantiles
+            of the scores, plus the chosen one).
+        **kwargs: :class:`CoSegMetric`'s arguments.
+    """
+
+    def __init__(self,
+                 max_pos_drop: float = 1.0,
+                 table_rows: int = 12,
+                 **kwargs):
+        super().__init__(**kwargs)
+        if max_pos_drop < 0:
+            raise ValueError('SimilarityGateSweep: max_pos_drop must be >= '
+                             f'0, got {max_pos_drop!r}')
+        self.max_pos_drop = max_pos_drop
+        self.table_rows = table_rows
+
+    def compute_metrics(self, results: list) -> Dict[str, float]:
+        records, _ = self.unique_records(results)
+        if not records or any('similarity_score' not in r for r in records):
+            raise ValueError(
+                'SimilarityGateSweep needs the similarity score of every '
+                'image: set model.test_cfg.similarity_gate (threshold None)')
+        if all(r['has_common'] for r in records) or not any(r['has_common']
+                                                            for r in records):
+            raise ValueError(
+                'SimilarityGateSweep needs groups with and without a common '
+                'object, e.g. test_dataloader.sampler.type=CoSegPairSampler '
+                'test_dataloader.sampler.neg_ratio=0.5')
+        # -1, the lowest cosine similarity, empties nothing
+        ungated = gated_figures(records, -1.0)
+        scores = sorted({r['similarity_score'] for r in records})
+        # half-way between neighbouring scores: the threshold survives
+        # rounding
+        between = [(a + b) / 2 for a, b in zip(scores, scores[1:])]
+        sweep = [ungated] + [
+            gated_figures(records, t) for t in between + [scores[-1] + 1e-3]
+        ]
+        allowed = [
+            row for row in sweep
+            if row['pos_mJ'] >= ungated['pos_mJ'] - self.max_pos_drop
+        ]
+        chosen = max(allowed, key=lambda row: row['threshold'])
+        print_log(
+            '\n' + self.format_sweep(sweep, chosen) +
+            f"\nchosen threshold {chosen['threshold']:.6f}: test with "
+            '--cfg-options model.test_cfg.similarity_gate.threshold='
+            f"{chosen['threshold']:.6f}",
+            logger=MMLogger.get_current_instance())
+        return dict(
+            threshold=round(float(chosen['threshold']), 6),
+            pos_mJ=round(chosen['pos_mJ'], 2),
+            neg_empty=round(chosen['neg_empty'], 2),
+            mJ=round(chosen['mJ'], 2),
+            ungated_pos_mJ=round(ungated['pos_mJ'], 2),
+            ungated_neg_empty=round(ungated['neg_empty'], 2))
+
+    def format_sweep(self, sweep: Sequence[dict],
+                     chosen: Optional[dict]) -> str:
+        picks = np.unique(
+            np.linspace(0,
+                        len(sweep) - 1, max(self.table_rows,
+                                            2)).round().astype(int))
+        shown = [sweep[i] for i in picks]
+        if chosen is not None and chosen not in shown:
+            shown = sorted(shown + [chosen], key=lambda r: r['threshold'])
+        rows = [[
+            'threshold', 'pos_mJ', 'neg_empty', 'mJ', 'positives emptied %', ''
+        ]]
+        for row in shown:
+            rows.append([
+                f"{row['threshold']:.6f}", f"{row['pos_mJ']:.2f}",
+                f"{row['neg_empty']:.2f}", f"{row['mJ']:.2f}",
+                f"{row['pos_emptied']:.2f}", 'chosen' if row is chosen else ''
+            ])
+        title = (' similarity gate (it may cost '
+                 f'{self.max_pos_drop:g} of positive mJ) ')
+        return AsciiTable(rows, title).table

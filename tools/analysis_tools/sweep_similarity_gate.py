@@ -1,0 +1,81 @@
+"""Choose the threshold of a trained model's similarity gate on mixed pairs.
+
+    python tools/analysis_tools/sweep_similarity_gate.py CONFIG CHECKPOINT \
+        [--max-pos-drop 1.0] [--flip]
+
+The model predicts each of the config's val mixed pairs (the val dataset,
+half of its pairs of two classes: ``CoSegPairSampler(neg_ratio=0.5,
+seed=0)``) once, every image
+scored by :class:`~cosegtools.models.utils.ObjectSimilarityGate` and none
+emptied; :class:`~cosegtools.evaluation.SimilarityGateSweep` then prints,
+for thresholds over the whole range of scores, the mJ over positive pairs
+and the share of negative-pair images left empty, and gives the highest
+threshold that costs at most ``--max-pos-drop`` points of positive mJ. Test
+with it:
+
+    python tools/test.py CONFIG CHECKPOINT \
+        --cfg-options model.test_cfg.similarity_gate.threshold=T
+
+Choose on val (the sweep's data); score the test split once.
+"""
+import argparse
+import os.path as osp
+
+import cosegtools  # noqa: F401  (applies the stack work-arounds first)
+from mmengine.config import DictAction
+from mmengine.model import is_model_wrapper
+
+from cosegtools.engine import load_checkpoint_strict
+from cosegtools.utils import build_runner, load_run_config, run_tool
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config')
+    parser.add_argument('checkpoint')
+    parser.add_argument(
+        '--max-pos-drop',
+        type=float,
+        default=1.0,
+        help='points of positive mJ the gate may cost')
+    parser.add_argument(
+        '--flip', action='store_true', help='test-time flip (test_cfg.flip)')
+    parser.add_argument('--work-dir', help='where to save the log')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, e.g. '
+        'model.test_cfg.similarity_gate.levels=[-1]')
+    parser.add_argument('--debug', action='store_true')
+    return parser.parse_args()
+
+
+def sweep(args):
+    if not osp.isfile(args.checkpoint):
+        raise FileNotFoundError(f'checkpoint file {args.checkpoint!r} not '
+                                'found')
+    cfg = load_run_config(args.config, args.cfg_options, args.work_dir)
+    cfg.load_from = args.checkpoint
+    test_cfg = cfg.model.setdefault('test_cfg', {})
+    test_cfg['similarity_gate'] = dict(
+        test_cfg.get('similarity_gate') or {}, threshold=None)
+    if args.flip:
+        test_cfg['flip'] = True
+    # the val set, in mixed pairs
+    cfg.test_dataloader = dict(
+        cfg.val_dataloader,
+        sampler=dict(
+            type='CoSegPairSampler', group_size=2, neg_ratio=0.5, seed=0))
+    cfg.test_evaluator = dict(
+        type='SimilarityGateSweep', max_pos_drop=args.max_pos_drop)
+    runner = build_runner(cfg)
+    model = runner.model.module if is_model_wrapper(
+        runner.model) else runner.model
+    # mmengine would only warn, and sweep a partly random model
+    load_checkpoint_strict(model, args.checkpoint)
+    runner.test()
+
+
+if __name__ == '__main__':
+    run_tool(sweep, parse_args())
