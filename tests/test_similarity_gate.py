@@ -10,7 +10,6 @@ from test_models import random_spatial_model
 
 from cosegtools.evaluation import SimilarityGateSweep
 from cosegtools.models.utils import ObjectSimilarityGate, object_descriptors
-from cosegtools.registry import MODELS
 from cosegtools.structures import CoSegDataSample
 
 
@@ -56,20 +55,6 @@ def test_gate_rejects_levels_the_encoder_lacks():
     gate = ObjectSimilarityGate(threshold=0.5, levels=[-3])
     with pytest.raises(ValueError, match='levels'):
         gate.scores([torch.ones(2, 4, 2, 2)] * 2, torch.ones(2, 8, 8), 2)
-
-
-def test_bad_gate_threshold_fails_when_the_model_is_built():
-    with pytest.raises(ValueError, match='similarity_gate.threshold'):
-        MODELS.build(
-            dict(
-                type='CoSegmentor',
-                backbone=dict(
-                    type='EfficientNetLite',
-                    arch='lite0',
-                    pretrained=False,
-                    out_indices=(4, )),
-                decode_head=dict(type='DOCSHead', in_channels=320),
-                test_cfg=dict(similarity_gate=dict(threshold=3))))
 
 
 def predict_two_pairs(model, images):
