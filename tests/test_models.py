@@ -465,7 +465,9 @@ def test_min_foreground_empties_only_the_small_masks():
 @pytest.mark.parametrize('test_cfg,option', [
     (dict(min_foreground=5), 'test_cfg.min_foreground'),
     (dict(scales=[1.0, -0.5]), 'test_cfg.scales'),
-    (dict(similarity_gate=dict(threshold=3)), 'test_cfg.similarity_gate'),
+    (dict(mask_gate=dict(threshold=3)), 'test_cfg.mask_gate'),
+    (dict(mask_gate=dict(type='ObjectSimilarityGate', threshold=-3)),
+     'test_cfg.mask_gate'),
 ])
 def test_bad_test_options_fail_when_the_model_is_built(test_cfg, option):
     with pytest.raises(ValueError, match=option):

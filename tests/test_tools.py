@@ -163,17 +163,34 @@ def test_dist_train_script_runs_on_cpu(tmp_path):
     assert osp.exists(osp.join(work, 'iter_2.pth'))
 
 
-def test_similarity_gate_sweep_chooses_a_threshold_on_val(tmp_path):
+@pytest.mark.parametrize('gate',
+                         ['MaskConfidenceGate', 'ObjectSimilarityGate'])
+def test_mask_gate_sweep_chooses_a_threshold_on_val(tmp_path, gate):
     config = write_tiny_config(tmp_path, iters=2, ckpt=2)
     work = str(tmp_path / 'work')
     run([PYTHON, 'tools/train.py', config, '--work-dir', work])
     log = run([
-        PYTHON, 'tools/analysis_tools/sweep_similarity_gate.py', config,
-        osp.join(work, 'iter_2.pth'), '--work-dir', work
+        PYTHON, 'tools/analysis_tools/sweep_mask_gate.py', config,
+        osp.join(work, 'iter_2.pth'), '--work-dir', work, '--gate', gate
     ])
     assert 'chosen threshold' in log and 'ungated_neg_empty' in log
-    table = log[log.index('similarity gate'):log.index('chosen threshold')]
+    table = log[log.index(f' {gate} (it may cost'):log.
+                index('chosen threshold')]
     assert table.count('chosen') == 1
+    assert f'model.test_cfg.mask_gate.type={gate}' in log
+
+
+def test_mask_gate_sweep_rejects_an_unknown_gate(tmp_path):
+    config = write_tiny_config(tmp_path, iters=2, ckpt=2)
+    checkpoint = tmp_path / 'fake.pth'
+    checkpoint.write_bytes(b'')
+    proc = run_process([
+        PYTHON, 'tools/analysis_tools/sweep_mask_gate.py', config,
+        str(checkpoint), '--gate', 'GroupInference'
+    ])
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith('error: ') and "'GroupInference'" in last, last
 
 
 def test_plugin_head_from_outside_the_package_trains(tmp_path):

@@ -219,9 +219,8 @@ class CoSegMetric(BaseMetric):
                     img_path=sample['img_path'],
                     class_name=sample.get('class_name', 'all'),
                     has_common=group.get('has_common', 1))
-                if 'similarity_score' in sample:
-                    record['similarity_score'] = float(
-                        sample['similarity_score'])
+                if 'gate_score' in sample:
+                    record['gate_score'] = float(sample['gate_score'])
                 self.results.append(record)
             scores = [
                 float(s['common_score']) for s in group['image_samples']

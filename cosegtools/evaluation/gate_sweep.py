@@ -1,10 +1,9 @@
-"""Choosing the threshold of the similarity gate from one pass over mixed
-groups.
+"""Choosing the threshold of a mask gate from one pass over mixed groups.
 
-The model runs once with ``test_cfg.similarity_gate.threshold=None`` (every
-image scored, no mask emptied); :class:`SimilarityGateSweep` then scores the
-masks as each candidate threshold would have left them: an image whose
-``similarity_score`` is below the threshold has its mask emptied. Emptying
+The model runs once with ``test_cfg.mask_gate.threshold=None`` (every image
+scored, no mask emptied); :class:`MaskGateSweep` then scores the masks as
+each candidate threshold would have left them: an image whose
+``gate_score`` is below the threshold has its mask emptied. Emptying
 never raises the Jaccard index of an image with an object, and raising the
 threshold only empties more images, so the mJ over positive groups falls and
 the share of empty negative-group images grows with the threshold. The
@@ -35,7 +34,7 @@ def gated_figures(records: List[dict], threshold: float) -> dict:
     """``pos_mJ``, ``neg_empty`` and ``mJ`` (percent) of image records
     after the gate empties those scored below ``threshold``."""
     gated = [
-        emptied(r) if r['similarity_score'] < threshold else r for r in records
+        emptied(r) if r['gate_score'] < threshold else r for r in records
     ]
     positives = [r for r in gated if r['has_common']]
     negatives = [r for r in gated if not r['has_common']]
@@ -45,13 +44,13 @@ def gated_figures(records: List[dict], threshold: float) -> dict:
         neg_empty=100 * float(np.mean([r['pred_fg'] == 0 for r in negatives])),
         mJ=summarise(gated)['mJ'],
         pos_emptied=100 *
-        float(np.mean([r['similarity_score'] < threshold for r in positives])))
+        float(np.mean([r['gate_score'] < threshold for r in positives])))
 
 
 @METRICS.register_module()
-class SimilarityGateSweep(CoSegMetric):
-    """Scores every threshold of the similarity gate on groups that mix
-    positives and negatives (see the module docstring).
+class MaskGateSweep(CoSegMetric):
+    """Scores every threshold of a mask gate on groups that mix positives
+    and negatives (see the module docstring).
 
     The results are those of the chosen threshold (``threshold``,
     ``pos_mJ``, ``neg_empty``, ``mJ``) and of no gate (``ungated_pos_mJ``,
@@ -61,35 +60,39 @@ class SimilarityGateSweep(CoSegMetric):
         max_pos_drop (float): points of positive mJ the gate may cost.
         table_rows (int): thresholds shown in the logged table (quantiles
             of the scores, plus the chosen one).
+        gate (str): the type of the gate that scored the images (named in
+            the table and in the command it prints).
         **kwargs: :class:`CoSegMetric`'s arguments.
     """
 
     def __init__(self,
                  max_pos_drop: float = 1.0,
                  table_rows: int = 12,
+                 gate: str = 'MaskConfidenceGate',
                  **kwargs):
         super().__init__(**kwargs)
         if max_pos_drop < 0:
-            raise ValueError('SimilarityGateSweep: max_pos_drop must be >= '
-                             f'0, got {max_pos_drop!r}')
+            raise ValueError('MaskGateSweep: max_pos_drop must be >= 0, got '
+                             f'{max_pos_drop!r}')
         self.max_pos_drop = max_pos_drop
         self.table_rows = table_rows
+        self.gate = gate
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
         records, _ = self.unique_records(results)
-        if not records or any('similarity_score' not in r for r in records):
+        if not records or any('gate_score' not in r for r in records):
             raise ValueError(
-                'SimilarityGateSweep needs the similarity score of every '
-                'image: set model.test_cfg.similarity_gate (threshold None)')
+                'MaskGateSweep needs the gate score of every image: set '
+                'model.test_cfg.mask_gate (threshold None)')
         if all(r['has_common'] for r in records) or not any(r['has_common']
                                                             for r in records):
             raise ValueError(
-                'SimilarityGateSweep needs groups with and without a common '
+                'MaskGateSweep needs groups with and without a common '
                 'object, e.g. test_dataloader.sampler.type=CoSegPairSampler '
                 'test_dataloader.sampler.neg_ratio=0.5')
-        # -1, the lowest cosine similarity, empties nothing
-        ungated = gated_figures(records, -1.0)
-        scores = sorted({r['similarity_score'] for r in records})
+        scores = sorted({r['gate_score'] for r in records})
+        # the lowest score keeps every mask (a mask is kept at or above it)
+        ungated = gated_figures(records, scores[0])
         # half-way between neighbouring scores: the threshold survives
         # rounding
         between = [(a + b) / 2 for a, b in zip(scores, scores[1:])]
@@ -104,7 +107,8 @@ class SimilarityGateSweep(CoSegMetric):
         print_log(
             '\n' + self.format_sweep(sweep, chosen) +
             f"\nchosen threshold {chosen['threshold']:.6f}: test with "
-            '--cfg-options model.test_cfg.similarity_gate.threshold='
+            f'--cfg-options model.test_cfg.mask_gate.type={self.gate} '
+            'model.test_cfg.mask_gate.threshold='
             f"{chosen['threshold']:.6f}",
             logger=MMLogger.get_current_instance())
         return dict(
@@ -133,6 +137,6 @@ class SimilarityGateSweep(CoSegMetric):
                 f"{row['neg_empty']:.2f}", f"{row['mJ']:.2f}",
                 f"{row['pos_emptied']:.2f}", 'chosen' if row is chosen else ''
             ])
-        title = (' similarity gate (it may cost '
+        title = (f' {self.gate} (it may cost '
                  f'{self.max_pos_drop:g} of positive mJ) ')
         return AsciiTable(rows, title).table

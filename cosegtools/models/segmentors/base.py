@@ -93,12 +93,12 @@ class BaseCoSegmentor(BaseSegmentor):
       each image's foreground probability at its original size;
     - ``test_cfg.min_foreground`` (float, default 0): a mask covering less
       than this fraction of its image is emptied (:func:`clear_small_masks`);
-    - ``test_cfg.similarity_gate`` (dict, optional): the arguments of an
-      :class:`ObjectSimilarityGate` (``TASK_UTILS``): each image's
-      ``similarity_score`` is how much its predicted object looks like
-      those of the rest of its group (the encoder's features of the plain
-      view, pooled over the averaged foreground probability), and its mask
-      is emptied below ``threshold``.
+    - ``test_cfg.mask_gate`` (dict, optional): a :class:`MaskGate`
+      (``TASK_UTILS``; default type :class:`MaskConfidenceGate`) scores
+      each image from its averaged foreground probability (and, for
+      :class:`ObjectSimilarityGate`, the encoder's features of the plain
+      view), stores the score as the image sample's ``gate_score`` and
+      empties its mask below ``threshold``.
     """
 
     def __init__(self,
@@ -120,10 +120,9 @@ class BaseCoSegmentor(BaseSegmentor):
         post_cfg = (test_cfg or {}).get('postprocess')
         self.postprocessor = (
             build_postprocessor(post_cfg) if post_cfg else None)
-        gate_cfg = (test_cfg or {}).get('similarity_gate')
-        self.similarity_gate = (
-            TASK_UTILS.build(
-                dict(dict(type='ObjectSimilarityGate'), **gate_cfg))
+        gate_cfg = (test_cfg or {}).get('mask_gate')
+        self.mask_gate = (
+            TASK_UTILS.build(dict(dict(type='MaskConfidenceGate'), **gate_cfg))
             if gate_cfg is not None else None)
 
     # ------------------------------------------------------------ groups
@@ -230,7 +229,7 @@ class BaseCoSegmentor(BaseSegmentor):
         probs, scores = self.predict_flat(flat, group_size)
         self.finish_predictions(
             probs, scores, samples,
-            self.similarity_scores(flat, probs, group_size))
+            self.gate_scores(flat, probs, group_size))
         return data_samples
 
     def predict_by_strategy(self, inputs: Tensor, data_samples):
@@ -243,39 +242,37 @@ class BaseCoSegmentor(BaseSegmentor):
                     self, view, key=key))
             self.finish_predictions(
                 probs, scores, group.image_samples,
-                self.similarity_scores(images, probs, images.shape[0]))
+                self.gate_scores(images, probs, images.shape[0]))
         return data_samples
 
-    def similarity_scores(self, flat: Tensor, probs: Tensor,
-                          group_size: int) -> Optional[Tensor]:
-        """:attr:`similarity_gate` scores (N*G, ) of flattened groups
-        from their foreground probabilities (N*G, K, H, W); None without a
-        gate."""
-        if self.similarity_gate is None:
+    def gate_scores(self, flat: Tensor, probs: Tensor,
+                    group_size: int) -> Optional[Tensor]:
+        """:attr:`mask_gate` scores (N*G, ) of flattened groups from their
+        foreground probabilities (N*G, K, H, W); None without a gate."""
+        if self.mask_gate is None:
             return None
         foreground = probs[:, 0] if probs.shape[1] == 1 else probs[:, 1]
-        return self.similarity_gate.scores(
-            self.encode(flat), foreground, group_size)
+        feats = self.encode(flat) if self.mask_gate.needs_features else None
+        return self.mask_gate.scores(foreground, group_size, feats)
 
     def finish_predictions(self,
                            probs: Tensor,
                            scores: Optional[Tensor],
                            samples,
-                           similarity: Optional[Tensor] = None) -> None:
+                           gate_scores: Optional[Tensor] = None) -> None:
         self.set_predictions(probs, samples)
         self.attach_scores(samples, scores)
         self.refine_masks(samples)
-        self.gate_by_similarity(samples, similarity)
+        self.gate_masks(samples, gate_scores)
 
-    def gate_by_similarity(self, samples,
-                           similarity: Optional[Tensor]) -> None:
-        """Sets ``similarity_score`` on each image sample and empties the
-        masks :attr:`similarity_gate` does not keep."""
-        if similarity is None:
+    def gate_masks(self, samples, gate_scores: Optional[Tensor]) -> None:
+        """Sets ``gate_score`` on each image sample and empties the masks
+        :attr:`mask_gate` does not keep."""
+        if gate_scores is None:
             return
-        keep = self.similarity_gate.keep(similarity)
-        for sample, score, kept in zip(samples, similarity, keep):
-            sample.set_field(score.reshape(1), 'similarity_score')
+        keep = self.mask_gate.keep(gate_scores)
+        for sample, score, kept in zip(samples, gate_scores, keep):
+            sample.set_field(score.reshape(1), 'gate_score')
             if not kept:
                 mask = sample.pred_sem_seg.data
                 sample.pred_sem_seg.data = torch.zeros_like(mask)

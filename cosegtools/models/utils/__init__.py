@@ -8,7 +8,8 @@ from .groups import group_pairs, mean_over_others
 from .masked_embedding import masked_images, pooled_embedding
 from .proposals import (MergeProposalGenerator, best_proposal,
                         refine_object_mask)
-from .similarity_gate import ObjectSimilarityGate, object_descriptors
+from .mask_gates import (MaskConfidenceGate, MaskGate, ObjectSimilarityGate,
+                         object_descriptors)
 from .warps import Warp, compose_points, random_warp
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     'DecisionGate', 'ChannelAttentionFusion', 'UpConvDecoder', 'group_pairs',
     'mean_over_others', 'MergeProposalGenerator', 'best_proposal',
     'refine_object_mask', 'GeometricRegressor', 'masked_images',
-    'pooled_embedding', 'ObjectSimilarityGate', 'object_descriptors', 'Warp',
-    'compose_points', 'random_warp'
+    'pooled_embedding', 'MaskGate', 'MaskConfidenceGate',
+    'ObjectSimilarityGate', 'object_descriptors', 'Warp', 'compose_points',
+    'random_warp'
 ]

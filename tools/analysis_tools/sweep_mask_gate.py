@@ -1,20 +1,22 @@
-"""Choose the threshold of a trained model's similarity gate on mixed pairs.
+"""Choose the threshold of a trained model's mask gate on mixed pairs.
 
-    python tools/analysis_tools/sweep_similarity_gate.py CONFIG CHECKPOINT \
-        [--max-pos-drop 1.0] [--flip]
+    python tools/analysis_tools/sweep_mask_gate.py CONFIG CHECKPOINT \
+        [--gate MaskConfidenceGate] [--max-pos-drop 1.0] [--flip]
 
 The model predicts each of the config's val mixed pairs (the val dataset,
 half of its pairs of two classes: ``CoSegPairSampler(neg_ratio=0.5,
-seed=0)``) once, every image
-scored by :class:`~cosegtools.models.utils.ObjectSimilarityGate` and none
-emptied; :class:`~cosegtools.evaluation.SimilarityGateSweep` then prints,
+seed=0)``) once, every image scored by the gate (``--gate``, or the type of
+the config's ``model.test_cfg.mask_gate``; default
+:class:`~cosegtools.models.utils.MaskConfidenceGate`) and none emptied;
+:class:`~cosegtools.evaluation.MaskGateSweep` then prints,
 for thresholds over the whole range of scores, the mJ over positive pairs
 and the share of negative-pair images left empty, and gives the highest
 threshold that costs at most ``--max-pos-drop`` points of positive mJ. Test
 with it:
 
     python tools/test.py CONFIG CHECKPOINT \
-        --cfg-options model.test_cfg.similarity_gate.threshold=T
+        --cfg-options model.test_cfg.mask_gate.type=GATE \
+        model.test_cfg.mask_gate.threshold=T
 
 Choose on val (the sweep's data); score the test split once.
 """
@@ -26,13 +28,21 @@ from mmengine.config import DictAction
 from mmengine.model import is_model_wrapper
 
 from cosegtools.engine import load_checkpoint_strict
-from cosegtools.utils import build_runner, load_run_config, run_tool
+from cosegtools.models.utils import MaskGate
+from cosegtools.registry import TASK_UTILS
+from cosegtools.utils import (UsageError, build_runner, load_run_config,
+                              run_tool)
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config')
     parser.add_argument('checkpoint')
+    parser.add_argument(
+        '--gate',
+        help='a registered mask gate (MaskConfidenceGate, '
+        'ObjectSimilarityGate); default: the config\'s '
+        'model.test_cfg.mask_gate type, else MaskConfidenceGate')
     parser.add_argument(
         '--max-pos-drop',
         type=float,
@@ -46,7 +56,7 @@ def parse_args():
         nargs='+',
         action=DictAction,
         help='override config settings, e.g. '
-        'model.test_cfg.similarity_gate.levels=[-1]')
+        'model.test_cfg.mask_gate.levels=[-1]')
     parser.add_argument('--debug', action='store_true')
     return parser.parse_args()
 
@@ -58,8 +68,19 @@ def sweep(args):
     cfg = load_run_config(args.config, args.cfg_options, args.work_dir)
     cfg.load_from = args.checkpoint
     test_cfg = cfg.model.setdefault('test_cfg', {})
-    test_cfg['similarity_gate'] = dict(
-        test_cfg.get('similarity_gate') or {}, threshold=None)
+    gate_cfg = dict(test_cfg.get('mask_gate') or {}, threshold=None)
+    if args.gate:
+        if args.gate != gate_cfg.get('type', args.gate):
+            gate_cfg = dict(threshold=None)  # another gate's options
+        gate_cfg['type'] = args.gate
+    gate_cfg.setdefault('type', 'MaskConfidenceGate')
+    gate_class = TASK_UTILS.get(gate_cfg['type'])
+    if not (isinstance(gate_class, type) and issubclass(gate_class, MaskGate)):
+        raise UsageError(
+            f"mask gate {gate_cfg['type']!r} (--gate, or the config's "
+            'model.test_cfg.mask_gate.type) is not a registered mask gate: '
+            'MaskConfidenceGate or ObjectSimilarityGate')
+    test_cfg['mask_gate'] = gate_cfg
     if args.flip:
         test_cfg['flip'] = True
     # the val set, in mixed pairs
@@ -68,7 +89,9 @@ def sweep(args):
         sampler=dict(
             type='CoSegPairSampler', group_size=2, neg_ratio=0.5, seed=0))
     cfg.test_evaluator = dict(
-        type='SimilarityGateSweep', max_pos_drop=args.max_pos_drop)
+        type='MaskGateSweep',
+        max_pos_drop=args.max_pos_drop,
+        gate=gate_cfg['type'])
     runner = build_runner(cfg)
     model = runner.model.module if is_model_wrapper(
         runner.model) else runner.model

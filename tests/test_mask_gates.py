@@ -1,15 +1,17 @@
-"""The similarity gate: object descriptors, scores, emptied masks, and the
-threshold sweep on mixed pairs."""
+"""The mask gates (confidence, object similarity): their scores, the masks
+they empty, and the threshold sweep on mixed pairs."""
 import math
 
+import numpy as np
 import pytest
 import torch
 from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 from test_models import random_spatial_model
 
-from cosegtools.evaluation import SimilarityGateSweep
-from cosegtools.models.utils import ObjectSimilarityGate, object_descriptors
+from cosegtools.evaluation import MaskGateSweep
+from cosegtools.models.utils import (MaskConfidenceGate, ObjectSimilarityGate,
+                                     object_descriptors)
 from cosegtools.structures import CoSegDataSample
 
 
@@ -43,7 +45,7 @@ def test_gate_scores_are_mean_cosine_similarities_to_the_others():
     vectors = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
     feats = vectors.view(3, 2, 1, 1)
     gate = ObjectSimilarityGate(threshold=0.5, levels=[0])
-    scores = gate.scores([feats], torch.ones(3, 1, 1), group_size=3)
+    scores = gate.scores(torch.ones(3, 1, 1), 3, [feats])
     c = 1 / math.sqrt(2)
     expected = torch.tensor([(0 + c) / 2, (0 + c) / 2, (c + c) / 2])
     assert torch.allclose(scores, expected, atol=1e-6)
@@ -54,7 +56,34 @@ def test_gate_scores_are_mean_cosine_similarities_to_the_others():
 def test_gate_rejects_levels_the_encoder_lacks():
     gate = ObjectSimilarityGate(threshold=0.5, levels=[-3])
     with pytest.raises(ValueError, match='levels'):
-        gate.scores([torch.ones(2, 4, 2, 2)] * 2, torch.ones(2, 8, 8), 2)
+        gate.scores(torch.ones(2, 8, 8), 2, [torch.ones(2, 4, 2, 2)] * 2)
+
+
+def test_confidence_scores_are_the_mean_probability_inside_the_mask():
+    foreground = torch.tensor([
+        [[0.9, 0.7], [0.2, 0.1]],  # mask 0.9, 0.7: 0.8
+        [[0.4, 0.3], [0.2, 0.5]],  # no pixel above 0.5: empty, 0
+        [[0.6, 0.6], [0.6, 1.0]],  # all four: 0.7
+    ])
+    gate = MaskConfidenceGate(threshold=0.75)
+    scores = gate.scores(foreground, group_size=3)
+    assert torch.allclose(scores, torch.tensor([0.8, 0.0, 0.7]))
+    assert gate.keep(scores).tolist() == [True, False, False]
+    # the model's own mask threshold decides which pixels count
+    lower = MaskConfidenceGate(mask_threshold=0.25).scores(foreground, 3)
+    assert torch.allclose(lower, torch.tensor([0.8, 0.4, 0.7]))
+
+
+@pytest.mark.parametrize('gate, threshold', [
+    (MaskConfidenceGate, 1.5),
+    (MaskConfidenceGate, -0.1),
+    (MaskConfidenceGate, True),
+    (ObjectSimilarityGate, -2.0),
+    (ObjectSimilarityGate, 'high'),
+])
+def test_gate_thresholds_outside_the_score_range_fail(gate, threshold):
+    with pytest.raises(ValueError, match='test_cfg.mask_gate.threshold'):
+        gate(threshold=threshold)
 
 
 def predict_two_pairs(model, images):
@@ -83,15 +112,15 @@ def test_segmentor_empties_the_masks_of_pairs_whose_objects_differ():
         torch.stack([torch.randn(3, 64, 64),
                      torch.randn(3, 64, 64) * 2])
     ])
-    model.similarity_gate = ObjectSimilarityGate(None, levels=[-1])
+    model.mask_gate = ObjectSimilarityGate(None, levels=[-1])
     scored = predict_two_pairs(model, images)
-    scores = [float(s.similarity_score) for s in scored]
+    scores = [float(s.gate_score) for s in scored]
     assert scores[0] == scores[1] and scores[2] == scores[3]
     assert scores[0] > 0.999 and scores[2] < 0.99
     masks = [s.pred_sem_seg.data.clone() for s in scored]
     assert all(m.sum() > 0 for m in masks)  # nothing emptied without one
-    model.similarity_gate = ObjectSimilarityGate(
-        (scores[0] + scores[2]) / 2, levels=[-1])
+    model.mask_gate = ObjectSimilarityGate((scores[0] + scores[2]) / 2,
+                                           levels=[-1])
     gated = predict_two_pairs(model, images)
     assert torch.equal(gated[0].pred_sem_seg.data, masks[0])
     assert torch.equal(gated[1].pred_sem_seg.data, masks[1])
@@ -99,12 +128,38 @@ def test_segmentor_empties_the_masks_of_pairs_whose_objects_differ():
     assert gated[3].pred_sem_seg.data.sum() == 0
 
 
+def test_segmentor_empties_the_masks_it_is_least_sure_of():
+    model = random_spatial_model()
+    torch.manual_seed(2)
+    images = torch.randn(2, 2, 3, 64, 64)
+    model.mask_gate = MaskConfidenceGate(None)
+    scored = predict_two_pairs(model, images)
+    # by hand from the stored foreground probabilities (the last of the two
+    # classes; 64 x 64: no padding, no resize)
+    expected = []
+    for sample in scored:
+        prob = sample.seg_logits.data[-1].numpy()
+        expected.append(prob[prob > 0.5].mean() if (prob > 0.5).any() else 0)
+    scores = [float(s.gate_score) for s in scored]
+    assert np.allclose(scores, expected, atol=1e-5)
+    assert len(set(np.round(scores, 5))) == 4
+    masks = [s.pred_sem_seg.data.clone() for s in scored]
+    threshold = float(np.median(scores))
+    model.mask_gate = MaskConfidenceGate(threshold)
+    gated = predict_two_pairs(model, images)
+    for sample, mask, score in zip(gated, masks, scores):
+        if score >= threshold:
+            assert torch.equal(sample.pred_sem_seg.data, mask)
+        else:
+            assert sample.pred_sem_seg.data.sum() == 0
+
+
 def record(score, has_common, inter, union, gt_fg, pred_fg, name):
     return dict(
         img_path=name,
         class_name='a',
         has_common=has_common,
-        similarity_score=score,
+        gate_score=score,
         intersection=inter,
         union=union,
         gt_fg=gt_fg,
@@ -124,14 +179,14 @@ SWEEP_RECORDS = [
 
 def test_sweep_picks_the_highest_threshold_within_the_allowed_drop():
     # no drop allowed: only n1 (0.4, below p2's 0.5) may be emptied
-    strict = SimilarityGateSweep(max_pos_drop=0.0)
+    strict = MaskGateSweep(max_pos_drop=0.0)
     got = strict.compute_metrics(SWEEP_RECORDS)
     assert got['ungated_pos_mJ'] == 65.0 and got['ungated_neg_empty'] == 0
     assert 0.4 < got['threshold'] <= 0.5
     assert got['pos_mJ'] == 65.0 and got['neg_empty'] == 50.0
     # 50 points allowed: p2 (J 0.8 -> 0) may go, so both negatives empty;
     # p1 may not (pos mJ would be 0)
-    loose = SimilarityGateSweep(max_pos_drop=50.0)
+    loose = MaskGateSweep(max_pos_drop=50.0)
     got = loose.compute_metrics(SWEEP_RECORDS)
     assert 0.6 < got['threshold'] <= 0.9
     assert got['pos_mJ'] == 25.0 and got['neg_empty'] == 100.0
@@ -141,8 +196,8 @@ def test_sweep_picks_the_highest_threshold_within_the_allowed_drop():
 
 def test_sweep_needs_scores_and_mixed_groups():
     unscored = [dict(r) for r in SWEEP_RECORDS]
-    del unscored[0]['similarity_score']
-    with pytest.raises(ValueError, match='similarity_gate'):
-        SimilarityGateSweep().compute_metrics(unscored)
+    del unscored[0]['gate_score']
+    with pytest.raises(ValueError, match='mask_gate'):
+        MaskGateSweep().compute_metrics(unscored)
     with pytest.raises(ValueError, match='neg_ratio'):
-        SimilarityGateSweep().compute_metrics(SWEEP_RECORDS[:2])
+        MaskGateSweep().compute_metrics(SWEEP_RECORDS[:2])
