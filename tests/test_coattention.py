@@ -608,7 +608,10 @@ def test_coattention_predicts_through_the_shared_test_views():
     assert not torch.allclose(both, plain, atol=1e-4)
 
 
-def test_first_targets_follow_the_prior_maps(tmp_path):
+def left_half_prior_batch(tmp_path):
+    """Registers ``LeftHalfPrior`` (a training-free co-segmentor whose
+    object is the left half) and returns a batch of two images whose
+    proposals are the left and the right half, and the left half."""
     from mmengine.model import BaseModule
     from mmseg.structures import SegDataSample
 
@@ -617,7 +620,6 @@ def test_first_targets_follow_the_prior_maps(tmp_path):
 
     @MODELS.register_module(force=True)
     class LeftHalfPrior(BaseModule):
-        """A training-free co-segmentor whose object is the left half."""
 
         def collection_probabilities(self, images):
             maps = []
@@ -627,7 +629,6 @@ def test_first_targets_follow_the_prior_maps(tmp_path):
                 maps.append(prob)
             return maps
 
-    model = build_model(first_targets=dict(type='LeftHalfPrior'))
     left = np.zeros((8, 8), bool)
     left[:, :4] = True
     proposals = torch.from_numpy(np.stack([left, ~left]))
@@ -644,11 +645,47 @@ def test_first_targets_follow_the_prior_maps(tmp_path):
     batch = dict(inputs=[torch.randint(0, 255, (2, 3, 32, 32),
                                        dtype=torch.uint8)],
                  data_samples=[group])
+    return batch, [s.img_path for s in samples], torch.from_numpy(left)
+
+
+def test_first_targets_follow_the_prior_maps(tmp_path):
+    batch, paths, left = left_half_prior_batch(tmp_path)
+    model = build_model(first_targets=dict(type='LeftHalfPrior'))
     model.update_targets([batch], first=True)
-    for path in (str(tmp_path / '0.png'), str(tmp_path / '1.png')):
+    for path in paths:
         fixed, refined = model.mask_targets[path]
         # the proposal of the prior's object, whatever S looks like
-        assert torch.equal(fixed, torch.from_numpy(left))
-        assert torch.equal(refined, torch.from_numpy(left))
+        assert torch.equal(fixed, left)
+        assert torch.equal(refined, left)
     with pytest.raises(ValueError, match='first_targets'):
         build_model(first_targets=dict(type='NoSuchPrior'))
+
+
+def test_prior_weight_keeps_the_prior_in_later_target_updates(tmp_path):
+    batch, paths, left = left_half_prior_batch(tmp_path)
+
+    def refined_after_update(weight, resumed=False):
+        model = build_model(first_targets=dict(type='LeftHalfPrior'),
+                            prior_weight=weight)
+        model.update_targets([batch], first=True)
+        # S's object side is the right half: the paper's update follows it
+        model.polarity.fill_(1)
+        model.attention_maps = lambda batches: {
+            p: ((~left).float().numpy(), batch['data_samples'][0]
+                .image_samples[0].proposals.numpy())
+            for p in paths
+        }
+        if resumed:  # a fresh process: the prior's maps are not kept
+            model._prior_maps = {}
+        model.update_targets([batch], first=False)
+        return [model.mask_targets[p][1] for p in paths]
+
+    assert all(torch.equal(m, ~left) for m in refined_after_update(0.0))
+    assert all(torch.equal(m, left) for m in refined_after_update(1.0))
+    assert all(torch.equal(m, left)
+               for m in refined_after_update(1.0, resumed=True))
+    with pytest.raises(ValueError, match='prior_weight'):
+        build_model(prior_weight=0.5)
+    with pytest.raises(ValueError, match='prior_weight'):
+        build_model(first_targets=dict(type='LeftHalfPrior'),
+                    prior_weight=2)

@@ -26,5 +26,9 @@ model = dict(
     train_cfg=dict(
         map_scaling='minmax', polarity_prior='none',
         first_targets=first_targets))
+# Adam lr 5e-4 instead of 1e-4, so that g follows its targets in the 13
+# epochs of stage two: on the val split's images GrabCut mJ 39.77 against
+# 37.96 (1e-4) and 39.54 (1e-3) (configs/coattention/README.md)
+optim_wrapper = dict(optimizer=dict(lr=5e-4))
 # the feature clustering's GrabCut options (configs/featcluster)
 postprocessors = dict(grabcut=dict(sure_fg=None, sure_bg=None, border=0.1))

@@ -56,6 +56,12 @@ class CoAttentionSegmentor(BaseCoSegmentor):
       starts from proposals of the common object rather than from the maps
       of stage one. The object side of S is then the one that agrees with
       those maps (``polarity_prior`` is not used).
+    - ``prior_weight`` (float in [0, 1], default 0; with ``first_targets``
+      only): at every later update the proposals are matched to
+      ``w * prior + (1 - w) * S`` (S on its object side, scaled) instead of
+      S alone: 0 is the paper's refinement from g's own maps, 1 keeps the
+      prior's choice of proposals throughout stage two. The prior's maps
+      are computed once per collection (again after a resume).
     - ``polarity_prior``: 'none' (the paper: S is the object) or 'border':
       at the first update, if the maps of the collection are higher outside
       the central half-box of each image (the middle half of each side) than
@@ -119,6 +125,16 @@ class CoAttentionSegmentor(BaseCoSegmentor):
             raise ValueError(
                 'train_cfg.first_targets must be the config of a registered '
                 f'training-free co-segmentor, got {self.first_targets!r}')
+        self.prior_weight = self.train_cfg.get('prior_weight', 0.0)
+        if not (isinstance(self.prior_weight, (int, float))
+                and 0 <= self.prior_weight <= 1):
+            raise ValueError('train_cfg.prior_weight must be a number in '
+                             f'[0, 1], got {self.prior_weight!r}')
+        if self.prior_weight > 0 and self.first_targets is None:
+            raise ValueError('train_cfg.prior_weight needs '
+                             'train_cfg.first_targets (the prior it weighs)')
+        #: image path -> the prior's map, kept from the first update
+        self._prior_maps: Dict[str, np.ndarray] = {}
         if self.map_scaling not in ('none', 'minmax'):
             raise ValueError("train_cfg.map_scaling must be 'none' or "
                              f"'minmax', got {self.map_scaling!r}")
@@ -295,6 +311,7 @@ class CoAttentionSegmentor(BaseCoSegmentor):
         prior = None
         if first and self.first_targets is not None:
             prior = self.prior_maps(maps)
+            self._prior_maps = dict(prior) if self.prior_weight > 0 else {}
             # the object side of S is the one that agrees with the prior
             agreement = np.mean([
                 np.corrcoef(maps[p][0].ravel(), prior[p].ravel())[0, 1]
@@ -316,6 +333,11 @@ class CoAttentionSegmentor(BaseCoSegmentor):
                 'co-attention polarity: the object is '
                 f'{"S" if polarity > 0 else "1 - S"} (boundary prior)',
                 logger='current')
+        elif self.prior_weight > 0:
+            missing = [p for p in maps if p not in self._prior_maps]
+            if missing:  # e.g. resumed in stage two
+                self._prior_maps.update(
+                    self.prior_maps({p: maps[p] for p in missing}))
         for path, (attention, proposals) in maps.items():
             if len(proposals) == 0:
                 continue
@@ -326,6 +348,9 @@ class CoAttentionSegmentor(BaseCoSegmentor):
                     attention = 1 - attention
                 # (min-max scaling commutes with 1 - S)
                 attention = self.scale(attention)
+                if self.prior_weight > 0:
+                    attention = (self.prior_weight * self._prior_maps[path]
+                                 + (1 - self.prior_weight) * attention)
             refined = torch.from_numpy(
                 refine_object_mask(attention, proposals))
             if first or path not in self.mask_targets:
