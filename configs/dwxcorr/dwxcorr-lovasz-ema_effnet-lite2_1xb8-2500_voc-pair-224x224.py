@@ -7,9 +7,10 @@
 _base_ = [
     '../_base_/models/dwxcorr_effnet-lite0.py',
     '../_base_/datasets/voc_coseg_pair.py', '../_base_/default_runtime.py',
-    '../_base_/schedules/schedule_3k_adamw.py'
+    '../_base_/losses/ce_lovasz.py',
+    '../_base_/schedules/schedule_2500_adamw_ema.py'
 ]
-max_iters = 2500
+# Lite2's wider stages (as in ../_base_/models/docs_effnet-lite2.py)
 model = dict(
     backbone=dict(arch='lite2'),
     decode_head=dict(
@@ -19,30 +20,5 @@ model = dict(
             dict(in_index=1, in_channels=48, stage=1),
             dict(in_index=0, in_channels=24, stage=2),
         ],
-        loss_decode=[
-            dict(
-                type='CrossEntropyLoss', avg_non_ignore=True,
-                loss_weight=1.0),
-            dict(
-                type='LovaszLoss',
-                loss_type='multi_class',
-                classes='present',
-                per_image=True,
-                reduction='mean',
-                loss_weight=1.0),
-        ]))
+        loss_decode={{_base_.ce_lovasz_loss}}))
 train_dataloader = dict(sampler=dict(neg_ratio=0.3))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, begin=0, end=100, by_epoch=False),
-    dict(
-        type='PolyLR',
-        eta_min=1e-6,
-        power=0.9,
-        begin=100,
-        end=max_iters,
-        by_epoch=False),
-]
-train_cfg = dict(max_iters=max_iters)
-custom_hooks = [
-    dict(type='EMAHook', momentum=0.002, priority='ABOVE_NORMAL'),
-]
