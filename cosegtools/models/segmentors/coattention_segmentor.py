@@ -311,7 +311,7 @@ class CoAttentionSegmentor(BaseCoSegmentor):
         prior = None
         if first and self.first_targets is not None:
             prior = self.prior_maps(maps)
-            self._prior_maps = dict(prior) if self.prior_weight > 0 else {}
+            self._prior_maps = prior if self.prior_weight > 0 else {}
             # the object side of S is the one that agrees with the prior
             agreement = np.mean([
                 np.corrcoef(maps[p][0].ravel(), prior[p].ravel())[0, 1]
