@@ -74,6 +74,28 @@ def test_confidence_scores_are_the_mean_probability_inside_the_mask():
     assert torch.allclose(lower, torch.tensor([0.8, 0.4, 0.7]))
 
 
+def test_pair_pooled_confidence_averages_each_image_with_its_partners():
+    foreground = torch.tensor([
+        [[0.9, 0.7], [0.2, 0.1]],  # 0.8
+        [[0.4, 0.3], [0.2, 0.5]],  # 0
+        [[0.6, 0.6], [0.6, 1.0]],  # 0.7
+        [[1.0, 1.0], [1.0, 0.9]],  # 0.975
+    ])
+    gate = MaskConfidenceGate(threshold=0.6, pool='pair')
+    # two pairs: each image scores the mean of its pair
+    pairs = gate.scores(foreground, group_size=2)
+    assert torch.allclose(pairs, torch.tensor([0.4, 0.4, 0.8375, 0.8375]))
+    assert gate.keep(pairs).tolist() == [False, False, True, True]
+    # a group of four: the mean of the image's pairs with the three others
+    group = gate.scores(foreground, group_size=4)
+    others = torch.tensor([(0 + 0.7 + 0.975) / 3, (0.8 + 0.7 + 0.975) / 3,
+                           (0.8 + 0 + 0.975) / 3, (0.8 + 0 + 0.7) / 3])
+    own = torch.tensor([0.8, 0.0, 0.7, 0.975])
+    assert torch.allclose(group, (own + others) / 2)
+    with pytest.raises(ValueError, match='test_cfg.mask_gate.pool'):
+        MaskConfidenceGate(pool='group')
+
+
 @pytest.mark.parametrize('gate, threshold', [
     (MaskConfidenceGate, 1.5),
     (MaskConfidenceGate, -0.1),

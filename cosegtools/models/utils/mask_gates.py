@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from cosegtools.registry import TASK_UTILS
-from .groups import group_pairs, mean_over_others
+from .groups import group_pairs, mean_of_others, mean_over_others
 
 
 def object_descriptors(feats: Sequence[Tensor],
@@ -71,6 +71,7 @@ class MaskGate:
             and empties nothing.
     """
     needs_features = False
+    needs_self_pairs = False
     score_range = (0.0, 1.0)
 
     def __init__(self, threshold: Optional[float] = None):
@@ -88,7 +89,8 @@ class MaskGate:
     def scores(self,
                foreground: Tensor,
                group_size: int,
-               feats: Optional[Sequence[Tensor]] = None) -> Tensor:
+               feats: Optional[Sequence[Tensor]] = None,
+               reference: Optional[Tensor] = None) -> Tensor:
         """Per-image scores (N*G, ) of groups of ``group_size``
         consecutive images from their foreground probabilities
         (N*G, H, W)."""
@@ -114,24 +116,41 @@ class MaskConfidenceGate(MaskGate):
             which a mask is emptied; None only scores.
         mask_threshold (float): the probability above which a pixel is in
             the mask (the model's own, 0.5 for the shipped heads).
+        pool (str): ``'image'`` scores each image on its own; ``'pair'``
+            scores it by the mean over the pairs it forms with the other
+            images of its group of the two images' confidences (own score
+            + mean of the others' scores, halved): in a pair both images
+            get the pair's mean, so a pair is kept or emptied as one. On
+            the val mixed pairs of the depth-wise cross-correlation model
+            it left more negatives empty for the same cost
+            (configs/dwxcorr/README.md).
     """
 
     def __init__(self,
                  threshold: Optional[float] = None,
-                 mask_threshold: float = 0.5):
+                 mask_threshold: float = 0.5,
+                 pool: str = 'image'):
         super().__init__(threshold)
         if not 0 <= mask_threshold < 1:
             raise ValueError('test_cfg.mask_gate.mask_threshold must be in '
                              f'[0, 1), got {mask_threshold!r}')
+        if pool not in ('image', 'pair'):
+            raise ValueError("test_cfg.mask_gate.pool must be 'image' or "
+                             f"'pair', got {pool!r}")
         self.mask_threshold = mask_threshold
+        self.pool = pool
 
     def scores(self,
                foreground: Tensor,
                group_size: int,
-               feats: Optional[Sequence[Tensor]] = None) -> Tensor:
+               feats: Optional[Sequence[Tensor]] = None,
+               reference: Optional[Tensor] = None) -> Tensor:
         prob = foreground.flatten(1).float()
         inside = (prob > self.mask_threshold).float()
-        return (prob * inside).sum(1) / inside.sum(1).clamp(min=1)
+        own = (prob * inside).sum(1) / inside.sum(1).clamp(min=1)
+        if self.pool == 'image' or group_size < 2:
+            return own
+        return (own + mean_of_others(own, group_size)) / 2
 
 
 @TASK_UTILS.register_module()
@@ -167,7 +186,8 @@ class ObjectSimilarityGate(MaskGate):
     def scores(self,
                foreground: Tensor,
                group_size: int,
-               feats: Optional[Sequence[Tensor]] = None) -> Tensor:
+               feats: Optional[Sequence[Tensor]] = None,
+               reference: Optional[Tensor] = None) -> Tensor:
         if feats is None:
             raise ValueError('ObjectSimilarityGate scores need the '
                              'encoder\'s features')
@@ -190,3 +210,55 @@ class ObjectSimilarityGate(MaskGate):
         a, b = group_pairs(desc.shape[0] // group_size, group_size,
                            desc.device)
         return mean_over_others((desc[a] * desc[b]).sum(1), group_size)
+
+
+@TASK_UTILS.register_module()
+class SelfPairGate(MaskGate):
+    """Empties the mask of an image whose object fades when it is related
+    to its group rather than to itself.
+
+    The model also predicts every image paired with itself: the object it
+    would segment there is the image's own (salient) object, found with
+    full confidence by a model that relates the two inputs. An image that
+    shares that object with its group keeps it when paired with the
+    others; one that shares nothing loses most of it. The score compares
+    the two foreground probabilities, p (in the group) and q (with
+    itself): sum(min(p, q)) / sum(max(p, q)), a soft Jaccard index in
+    [0, 1] (1 where both are empty). Unlike :class:`MaskConfidenceGate`, an
+    image that is hard for the model on its own (low q) is not taken for
+    an unrelated one. It costs one more prediction per image (its self
+    pair, with the same test-time views). The threshold is a property of
+    the trained model: choose it on val mixed pairs with
+    ``tools/analysis_tools/sweep_mask_gate.py``.
+
+    Args:
+        threshold (float, optional): soft Jaccard index (in [0, 1]) below
+            which a mask is emptied; None only scores.
+    """
+    needs_self_pairs = True
+
+    def __init__(self, threshold: Optional[float] = None, score='soft_iou'):
+        super().__init__(threshold)
+        self.score = score
+
+    def scores(self,
+               foreground: Tensor,
+               group_size: int,
+               feats: Optional[Sequence[Tensor]] = None,
+               reference: Optional[Tensor] = None) -> Tensor:
+        if reference is None:
+            raise ValueError('SelfPairGate scores need the foreground '
+                             'probabilities of the images paired with '
+                             'themselves')
+        p = foreground.flatten(1).float()
+        q = reference.flatten(1).float()
+        if self.score == 'mass_ratio':
+            return (p.sum(1) / q.sum(1).clamp(min=1e-6)).clamp(max=1)
+        if self.score == 'conf_ratio':
+            c = MaskConfidenceGate().scores
+            return (c(foreground, group_size) /
+                    c(reference, group_size).clamp(min=1e-6)).clamp(max=1)
+        inter = torch.minimum(p, q).sum(1)
+        union = torch.maximum(p, q).sum(1)
+        return torch.where(union > 0, inter / union.clamp(min=1e-6),
+                           torch.ones_like(union))
