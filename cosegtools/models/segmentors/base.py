@@ -253,15 +253,7 @@ class BaseCoSegmentor(BaseSegmentor):
             return None
         foreground = probs[:, 0] if probs.shape[1] == 1 else probs[:, 1]
         feats = self.encode(flat) if self.mask_gate.needs_features else None
-        reference = None
-        if self.mask_gate.needs_self_pairs:
-            # every image as a pair with itself, with the same views
-            selves, _ = self.predict_flat(flat.repeat_interleave(2, 0), 2)
-            selves = selves[::2]
-            reference = (selves[:, 0]
-                         if selves.shape[1] == 1 else selves[:, 1])
-        return self.mask_gate.scores(
-            foreground, group_size, feats, reference=reference)
+        return self.mask_gate.scores(foreground, group_size, feats)
 
     def finish_predictions(self,
                            probs: Tensor,

@@ -9,7 +9,6 @@ from .masked_embedding import masked_images, pooled_embedding
 from .proposals import (MergeProposalGenerator, best_proposal,
                         refine_object_mask)
 from .mask_gates import (MaskConfidenceGate, MaskGate, ObjectSimilarityGate,
-                         SelfPairGate,
                          object_descriptors)
 from .warps import Warp, compose_points, random_warp
 
@@ -20,6 +19,6 @@ __all__ = [
     'mean_over_others', 'MergeProposalGenerator', 'best_proposal',
     'refine_object_mask', 'GeometricRegressor', 'masked_images',
     'pooled_embedding', 'MaskGate', 'MaskConfidenceGate',
-    'ObjectSimilarityGate', 'SelfPairGate', 'object_descriptors', 'Warp', 'compose_points',
+    'ObjectSimilarityGate', 'object_descriptors', 'Warp', 'compose_points',
     'random_warp'
 ]

@@ -71,7 +71,6 @@ class MaskGate:
             and empties nothing.
     """
     needs_features = False
-    needs_self_pairs = False
     score_range = (0.0, 1.0)
 
     def __init__(self, threshold: Optional[float] = None):
@@ -89,8 +88,7 @@ class MaskGate:
     def scores(self,
                foreground: Tensor,
                group_size: int,
-               feats: Optional[Sequence[Tensor]] = None,
-               reference: Optional[Tensor] = None) -> Tensor:
+               feats: Optional[Sequence[Tensor]] = None) -> Tensor:
         """Per-image scores (N*G, ) of groups of ``group_size``
         consecutive images from their foreground probabilities
         (N*G, H, W)."""
@@ -143,8 +141,7 @@ class MaskConfidenceGate(MaskGate):
     def scores(self,
                foreground: Tensor,
                group_size: int,
-               feats: Optional[Sequence[Tensor]] = None,
-               reference: Optional[Tensor] = None) -> Tensor:
+               feats: Optional[Sequence[Tensor]] = None) -> Tensor:
         prob = foreground.flatten(1).float()
         inside = (prob > self.mask_threshold).float()
         own = (prob * inside).sum(1) / inside.sum(1).clamp(min=1)
@@ -186,8 +183,7 @@ class ObjectSimilarityGate(MaskGate):
     def scores(self,
                foreground: Tensor,
                group_size: int,
-               feats: Optional[Sequence[Tensor]] = None,
-               reference: Optional[Tensor] = None) -> Tensor:
+               feats: Optional[Sequence[Tensor]] = None) -> Tensor:
         if feats is None:
             raise ValueError('ObjectSimilarityGate scores need the '
                              'encoder\'s features')
@@ -210,55 +206,3 @@ class ObjectSimilarityGate(MaskGate):
         a, b = group_pairs(desc.shape[0] // group_size, group_size,
                            desc.device)
         return mean_over_others((desc[a] * desc[b]).sum(1), group_size)
-
-
-@TASK_UTILS.register_module()
-class SelfPairGate(MaskGate):
-    """Empties the mask of an image whose object fades when it is related
-    to its group rather than to itself.
-
-    The model also predicts every image paired with itself: the object it
-    would segment there is the image's own (salient) object, found with
-    full confidence by a model that relates the two inputs. An image that
-    shares that object with its group keeps it when paired with the
-    others; one that shares nothing loses most of it. The score compares
-    the two foreground probabilities, p (in the group) and q (with
-    itself): sum(min(p, q)) / sum(max(p, q)), a soft Jaccard index in
-    [0, 1] (1 where both are empty). Unlike :class:`MaskConfidenceGate`, an
-    image that is hard for the model on its own (low q) is not taken for
-    an unrelated one. It costs one more prediction per image (its self
-    pair, with the same test-time views). The threshold is a property of
-    the trained model: choose it on val mixed pairs with
-    ``tools/analysis_tools/sweep_mask_gate.py``.
-
-    Args:
-        threshold (float, optional): soft Jaccard index (in [0, 1]) below
-            which a mask is emptied; None only scores.
-    """
-    needs_self_pairs = True
-
-    def __init__(self, threshold: Optional[float] = None, score='soft_iou'):
-        super().__init__(threshold)
-        self.score = score
-
-    def scores(self,
-               foreground: Tensor,
-               group_size: int,
-               feats: Optional[Sequence[Tensor]] = None,
-               reference: Optional[Tensor] = None) -> Tensor:
-        if reference is None:
-            raise ValueError('SelfPairGate scores need the foreground '
-                             'probabilities of the images paired with '
-                             'themselves')
-        p = foreground.flatten(1).float()
-        q = reference.flatten(1).float()
-        if self.score == 'mass_ratio':
-            return (p.sum(1) / q.sum(1).clamp(min=1e-6)).clamp(max=1)
-        if self.score == 'conf_ratio':
-            c = MaskConfidenceGate().scores
-            return (c(foreground, group_size) /
-                    c(reference, group_size).clamp(min=1e-6)).clamp(max=1)
-        inter = torch.minimum(p, q).sum(1)
-        union = torch.maximum(p, q).sum(1)
-        return torch.where(union > 0, inter / union.clamp(min=1e-6),
-                           torch.ones_like(union))
