@@ -118,9 +118,8 @@ class MaskConfidenceGate(MaskGate):
             scores it by the mean over the pairs it forms with the other
             images of its group of the two images' confidences (own score
             + mean of the others' scores, halved): in a pair both images
-            get the pair's mean, so a pair is kept or emptied as one. On
-            the val mixed pairs of the depth-wise cross-correlation model
-            it left more negatives empty for the same cost
+            get the pair's mean, so a pair is kept or emptied as one. It
+            helped one model on val but not on test
             (configs/dwxcorr/README.md).
     """
 
