@@ -11,8 +11,8 @@ The merged checkpoint (written atomically) is tested like any other:
     python tools/test.py ENSEMBLE_CONFIG FILE
 """
 import argparse
-import os.path as osp
 import io
+import os.path as osp
 
 import cosegtools  # noqa: F401  (applies the stack work-arounds first)
 import torch
