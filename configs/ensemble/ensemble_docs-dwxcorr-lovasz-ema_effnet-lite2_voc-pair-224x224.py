@@ -1,7 +1,8 @@
 # Test-time ensemble of the two best CPU models (issue 11): DOCS and the
 # depth-wise cross-correlation network, both ImageNet EfficientNet-Lite2
-# with Lovasz + EMA for 2.5k iterations (74-76 min each on 2 CPU cores, so
-# about 150 min of training together). Their foreground probabilities are
+# with Lovasz + EMA for 2.5k iterations (the members tested in
+# configs/ensemble/README.md took 89.5 and 74 min on 2 CPU cores, 164 min
+# together). Their foreground probabilities are
 # averaged; flip, grouping and mask gates come from this test_cfg. Merge the
 # members' checkpoints first:
 #   python tools/model_converters/ensemble_checkpoint.py THIS_CONFIG \

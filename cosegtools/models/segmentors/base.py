@@ -21,8 +21,9 @@ def to_probabilities(logits: Tensor) -> Tensor:
 
 
 def foreground_of_probs(probs: Tensor) -> Tensor:
-    """(H, W) foreground probability of a stored (K, H, W) prediction."""
-    return probs[0] if probs.shape[0] == 1 else probs[1]
+    """Foreground probability (..., H, W) of class probabilities
+    (..., K, H, W): the one class of a sigmoid, else the second."""
+    return probs[..., 0, :, :] if probs.shape[-3] == 1 else probs[..., 1, :, :]
 
 
 def foreground_probability(sample) -> Tensor:
@@ -251,7 +252,7 @@ class BaseCoSegmentor(BaseSegmentor):
         foreground probabilities (N*G, K, H, W); None without a gate."""
         if self.mask_gate is None:
             return None
-        foreground = probs[:, 0] if probs.shape[1] == 1 else probs[:, 1]
+        foreground = foreground_of_probs(probs)
         feats = self.encode(flat) if self.mask_gate.needs_features else None
         return self.mask_gate.scores(foreground, group_size, feats)
 

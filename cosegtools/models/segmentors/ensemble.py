@@ -8,7 +8,7 @@ from mmengine.config import Config
 from torch import Tensor, nn
 
 from cosegtools.registry import MODELS
-from .base import BaseCoSegmentor
+from .base import BaseCoSegmentor, foreground_of_probs
 
 
 @MODELS.register_module()
@@ -118,8 +118,7 @@ class CoSegEnsemble(BaseCoSegmentor):
             probs, theirs = member.relate(
                 list(encodings[start:start + count]), group_size, size)
             start += count
-            fg = probs[:, 0] if probs.shape[1] == 1 else probs[:, 1]
-            foreground = foreground + weight * fg
+            foreground = foreground + weight * foreground_of_probs(probs)
             if theirs is not None:
                 scores = scores + theirs
                 scored += 1
