@@ -322,6 +322,32 @@ def test_decision_gate_losses_by_hand():
     assert torch.allclose(losses['loss_triplet'], expected)
 
 
+def test_symmetric_decision_is_the_same_for_both_orders_of_a_pair():
+    torch.manual_seed(0)
+    embeddings = torch.randn(4, 6)
+    symmetric = DecisionGate(3, metric_channels=(8, 6),
+                             pair_features='symmetric')
+    # ordered pairs of groups of 2: (0, 1), (1, 0), (2, 3), (3, 2)
+    logits = symmetric.pair_logits(embeddings, 2)
+    assert torch.allclose(logits[0], logits[1])
+    assert torch.allclose(logits[2], logits[3])
+    # the paper's concatenation is not
+    concat = DecisionGate(3, metric_channels=(8, 6))
+    concat.load_state_dict(symmetric.state_dict())
+    logits = concat.pair_logits(embeddings, 2)
+    assert not torch.allclose(logits[0], logits[1])
+    # what the decision network sees: |a - b| then a * b
+    first = symmetric.decision[0]
+    seen = torch.cat([(embeddings[0] - embeddings[1]).abs(),
+                      embeddings[0] * embeddings[1]])
+    hidden = torch.relu(first(seen))
+    assert torch.allclose(
+        symmetric.decision[2](hidden), symmetric.pair_logits(
+            embeddings, 2)[:1])
+    with pytest.raises(ValueError, match='pair_features'):
+        DecisionGate(3, pair_features='sum')
+
+
 def test_decision_gate_empties_rejected_masks():
     gate = DecisionGate(3, threshold=0.5)
     logits = torch.randn(3, 2, 4, 4)

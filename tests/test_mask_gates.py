@@ -223,3 +223,19 @@ def test_sweep_needs_scores_and_mixed_groups():
         MaskGateSweep().compute_metrics(unscored)
     with pytest.raises(ValueError, match='neg_ratio'):
         MaskGateSweep().compute_metrics(SWEEP_RECORDS[:2])
+
+
+def test_sweep_of_the_decision_gate_reads_the_common_score():
+    decided = [
+        dict({k: v for k, v in r.items() if k != 'gate_score'},
+             common_score=r['gate_score']) for r in SWEEP_RECORDS
+    ]
+    sweep = MaskGateSweep(max_pos_drop=0.0, gate='DecisionGate')
+    got = sweep.compute_metrics(decided)
+    assert 0.4 < got['threshold'] <= 0.5
+    assert got['pos_mJ'] == 65.0 and got['neg_empty'] == 50.0
+    assert sweep.test_options(0.45) == (
+        'model.decode_head.decision_gate.threshold=0.450000')
+    # mask-gate scores alone do not stand in for the decision
+    with pytest.raises(ValueError, match='common_score'):
+        sweep.compute_metrics(SWEEP_RECORDS)

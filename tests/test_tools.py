@@ -191,6 +191,14 @@ def test_mask_gate_sweep_rejects_an_unknown_gate(tmp_path):
     assert proc.returncode == 2, proc.stderr[-2000:]
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith('error: ') and "'GroupInference'" in last, last
+    # a model without a decision gate has none to sweep
+    proc = run_process([
+        PYTHON, 'tools/analysis_tools/sweep_mask_gate.py', config,
+        str(checkpoint), '--gate', 'DecisionGate'
+    ])
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith('error: ') and 'decision_gate' in last, last
 
 
 def test_plugin_head_from_outside_the_package_trains(tmp_path):

@@ -84,6 +84,14 @@ def test_cosegnet_reports_decisions_on_mixed_pairs(tmp_path):
     ])
     assert 0 <= metric(log, 'decision_acc') <= 100
     assert 'decision_recall' in log
+    # the decision threshold, chosen on val mixed pairs
+    log = run([
+        PYTHON, 'tools/analysis_tools/sweep_mask_gate.py', config,
+        osp.join(work, 'iter_2.pth'), '--work-dir', work, '--gate',
+        'DecisionGate'
+    ])
+    assert ' DecisionGate (it may cost' in log
+    assert 'model.decode_head.decision_gate.threshold=' in log
 
 
 def test_benchmark_compares_cached_and_recomputed_features(tmp_path):

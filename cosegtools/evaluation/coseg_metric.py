@@ -219,8 +219,9 @@ class CoSegMetric(BaseMetric):
                     img_path=sample['img_path'],
                     class_name=sample.get('class_name', 'all'),
                     has_common=group.get('has_common', 1))
-                if 'gate_score' in sample:
-                    record['gate_score'] = float(sample['gate_score'])
+                for score in ('gate_score', 'common_score'):
+                    if score in sample:
+                        record[score] = float(sample[score])
                 self.results.append(record)
             scores = [
                 float(s['common_score']) for s in group['image_samples']

@@ -3,7 +3,9 @@
 The model runs once with ``test_cfg.mask_gate.threshold=None`` (every image
 scored, no mask emptied); :class:`MaskGateSweep` then scores the masks as
 each candidate threshold would have left them: an image whose
-``gate_score`` is below the threshold has its mask emptied. Emptying
+``gate_score`` is below the threshold has its mask emptied. A learned
+:class:`~cosegtools.models.utils.DecisionGate` is swept the same way, from
+its ``common_score`` with its threshold at 0 (no mask emptied). Emptying
 never raises the Jaccard index of an image with an object, and raising the
 threshold only empties more images, so the mJ over positive groups falls and
 the share of empty negative-group images grows with the threshold. The
@@ -30,12 +32,19 @@ def emptied(record: dict) -> dict:
         pred_fg=0)
 
 
-def gated_figures(records: List[dict], threshold: float) -> dict:
+# where each gate's score is and the option that sets its threshold
+GATE_SCORES = dict(
+    DecisionGate=('common_score', 'model.decode_head.decision_gate.threshold'))
+MASK_GATE_SCORE = ('gate_score', 'model.test_cfg.mask_gate.threshold')
+
+
+def gated_figures(records: List[dict],
+                  threshold: float,
+                  key: str = 'gate_score') -> dict:
     """``pos_mJ``, ``neg_empty`` and ``mJ`` (percent) of image records
-    after the gate empties those scored below ``threshold``."""
-    gated = [
-        emptied(r) if r['gate_score'] < threshold else r for r in records
-    ]
+    after the gate empties those whose score ``key`` is below
+    ``threshold``."""
+    gated = [emptied(r) if r[key] < threshold else r for r in records]
     positives = [r for r in gated if r['has_common']]
     negatives = [r for r in gated if not r['has_common']]
     return dict(
@@ -44,7 +53,7 @@ def gated_figures(records: List[dict], threshold: float) -> dict:
         neg_empty=100 * float(np.mean([r['pred_fg'] == 0 for r in negatives])),
         mJ=summarise(gated)['mJ'],
         pos_emptied=100 *
-        float(np.mean([r['gate_score'] < threshold for r in positives])))
+        float(np.mean([r[key] < threshold for r in positives])))
 
 
 @METRICS.register_module()
@@ -61,7 +70,8 @@ class MaskGateSweep(CoSegMetric):
         table_rows (int): thresholds shown in the logged table (quantiles
             of the scores, plus the chosen one).
         gate (str): the type of the gate that scored the images (named in
-            the table and in the command it prints).
+            the table and in the command it prints): a mask gate
+            (``gate_score``) or ``'DecisionGate'`` (``common_score``).
         **kwargs: :class:`CoSegMetric`'s arguments.
     """
 
@@ -77,27 +87,32 @@ class MaskGateSweep(CoSegMetric):
         self.max_pos_drop = max_pos_drop
         self.table_rows = table_rows
         self.gate = gate
+        self.score_key, self.threshold_option = GATE_SCORES.get(
+            gate, MASK_GATE_SCORE)
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
         records, _ = self.unique_records(results)
-        if not records or any('gate_score' not in r for r in records):
+        key = self.score_key
+        if not records or any(key not in r for r in records):
             raise ValueError(
-                'MaskGateSweep needs the gate score of every image: set '
-                'model.test_cfg.mask_gate (threshold None)')
+                f'MaskGateSweep needs the {self.gate} score ({key}) of every '
+                'image: set model.test_cfg.mask_gate (threshold None), or '
+                'give the model a decision gate')
         if all(r['has_common'] for r in records) or not any(r['has_common']
                                                             for r in records):
             raise ValueError(
                 'MaskGateSweep needs groups with and without a common '
                 'object, e.g. test_dataloader.sampler.type=CoSegPairSampler '
                 'test_dataloader.sampler.neg_ratio=0.5')
-        scores = sorted({r['gate_score'] for r in records})
+        scores = sorted({r[key] for r in records})
         # the lowest score keeps every mask (a mask is kept at or above it)
-        ungated = gated_figures(records, scores[0])
+        ungated = gated_figures(records, scores[0], key)
         # half-way between neighbouring scores: the threshold survives
         # rounding
         between = [(a + b) / 2 for a, b in zip(scores, scores[1:])]
         sweep = [ungated] + [
-            gated_figures(records, t) for t in between + [scores[-1] + 1e-3]
+            gated_figures(records, t, key)
+            for t in between + [scores[-1] + 1e-3]
         ]
         allowed = [
             row for row in sweep
@@ -107,9 +122,7 @@ class MaskGateSweep(CoSegMetric):
         print_log(
             '\n' + self.format_sweep(sweep, chosen) +
             f"\nchosen threshold {chosen['threshold']:.6f}: test with "
-            f'--cfg-options model.test_cfg.mask_gate.type={self.gate} '
-            'model.test_cfg.mask_gate.threshold='
-            f"{chosen['threshold']:.6f}",
+            f'--cfg-options {self.test_options(chosen["threshold"])}',
             logger=MMLogger.get_current_instance())
         return dict(
             threshold=round(float(chosen['threshold']), 6),
@@ -118,6 +131,13 @@ class MaskGateSweep(CoSegMetric):
             mJ=round(chosen['mJ'], 2),
             ungated_pos_mJ=round(ungated['pos_mJ'], 2),
             ungated_neg_empty=round(ungated['neg_empty'], 2))
+
+    def test_options(self, threshold: float) -> str:
+        """The ``--cfg-options`` that test with the gate at ``threshold``."""
+        option = f'{self.threshold_option}={threshold:.6f}'
+        if self.score_key == MASK_GATE_SCORE[0]:
+            option = f'model.test_cfg.mask_gate.type={self.gate} {option}'
+        return option
 
     def format_sweep(self, sweep: Sequence[dict],
                      chosen: Optional[dict]) -> str:

@@ -18,6 +18,12 @@ with it:
         --cfg-options model.test_cfg.mask_gate.type=GATE \
         model.test_cfg.mask_gate.threshold=T
 
+``--gate DecisionGate`` sweeps the threshold of a model's learned decision
+gate instead (CoSegNet; ``model.decode_head.decision_gate``): the model runs
+with that threshold at 0, so no mask is emptied, and each image is scored by
+its ``common_score``. Test with the printed
+``model.decode_head.decision_gate.threshold=T``.
+
 Choose on val (the sweep's data); score the test split once.
 """
 import argparse
@@ -41,7 +47,8 @@ def parse_args():
     parser.add_argument(
         '--gate',
         help='a registered mask gate (MaskConfidenceGate, '
-        'ObjectSimilarityGate); default: the config\'s '
+        'ObjectSimilarityGate), or DecisionGate for the model\'s learned '
+        'decision gate; default: the config\'s '
         'model.test_cfg.mask_gate type, else MaskConfidenceGate')
     parser.add_argument(
         '--max-pos-drop',
@@ -68,6 +75,35 @@ def sweep(args):
     cfg = load_run_config(args.config, args.cfg_options, args.work_dir)
     cfg.load_from = args.checkpoint
     test_cfg = cfg.model.setdefault('test_cfg', {})
+    if args.gate == 'DecisionGate':
+        decision_gate = cfg.model.get('decode_head', {}).get('decision_gate')
+        if not decision_gate:
+            raise UsageError(
+                f'--gate DecisionGate: the model of {args.config} has no '
+                'model.decode_head.decision_gate to sweep')
+        decision_gate['threshold'] = 0.0  # every mask kept, every image scored
+        gate_type = 'DecisionGate'
+    else:
+        gate_type = mask_gate_for_sweep(args, test_cfg)
+    if args.flip:
+        test_cfg['flip'] = True
+    # the val set, in mixed pairs
+    cfg.test_dataloader = dict(
+        cfg.val_dataloader,
+        sampler=dict(
+            type='CoSegPairSampler', group_size=2, neg_ratio=0.5, seed=0))
+    cfg.test_evaluator = dict(
+        type='MaskGateSweep', max_pos_drop=args.max_pos_drop, gate=gate_type)
+    runner = build_runner(cfg)
+    model = runner.model.module if is_model_wrapper(
+        runner.model) else runner.model
+    # mmengine would only warn, and sweep a partly random model
+    load_checkpoint_strict(model, args.checkpoint)
+    runner.test()
+
+
+def mask_gate_for_sweep(args, test_cfg) -> str:
+    """Sets ``test_cfg.mask_gate`` to score without emptying; its type."""
     gate_cfg = dict(test_cfg.get('mask_gate') or {}, threshold=None)
     if args.gate:
         if args.gate != gate_cfg.get('type', args.gate):
@@ -79,25 +115,9 @@ def sweep(args):
         raise UsageError(
             f"mask gate {gate_cfg['type']!r} (--gate, or the config's "
             'model.test_cfg.mask_gate.type) is not a registered mask gate: '
-            'MaskConfidenceGate or ObjectSimilarityGate')
+            'MaskConfidenceGate or ObjectSimilarityGate (or DecisionGate)')
     test_cfg['mask_gate'] = gate_cfg
-    if args.flip:
-        test_cfg['flip'] = True
-    # the val set, in mixed pairs
-    cfg.test_dataloader = dict(
-        cfg.val_dataloader,
-        sampler=dict(
-            type='CoSegPairSampler', group_size=2, neg_ratio=0.5, seed=0))
-    cfg.test_evaluator = dict(
-        type='MaskGateSweep',
-        max_pos_drop=args.max_pos_drop,
-        gate=gate_cfg['type'])
-    runner = build_runner(cfg)
-    model = runner.model.module if is_model_wrapper(
-        runner.model) else runner.model
-    # mmengine would only warn, and sweep a partly random model
-    load_checkpoint_strict(model, args.checkpoint)
-    runner.test()
+    return gate_cfg['type']
 
 
 if __name__ == '__main__':

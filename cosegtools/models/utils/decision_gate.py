@@ -23,9 +23,14 @@ class DecisionGate(BaseModule):
     - metric network: global average pooling, FC ``metric_channels[0]`` +
       ReLU, FC ``metric_channels[1]`` (CoSegNet: 128, 64), trained with the
       triplet loss on squared distances (margin 1);
-    - decision network on the concatenated embeddings of a pair: FC
+    - decision network on the two embeddings of a pair: FC
       ``decision_channels`` + ReLU, FC 1, sigmoid (CoSegNet: 32), trained
-      with binary cross-entropy against ``has_common``;
+      with binary cross-entropy against ``has_common``. It sees the pair as
+      ``pair_features`` says: ``'concat'`` (CoSegNet: the two embeddings one
+      after the other, so the network must learn that the order does not
+      matter) or ``'symmetric'`` (``|a - b|`` and ``a * b``: the same for
+      both orders, and built from what the triplet loss shapes, the
+      distance);
     - at test time an image's score is the mean decision probability over
       the other images of its group, and its mask is emptied when the score
       is below ``threshold``.
@@ -36,6 +41,7 @@ class DecisionGate(BaseModule):
         decision_channels (int): hidden width of the decision network.
         margin (float): triplet margin.
         threshold (float): decision threshold on the probability.
+        pair_features (str): ``'concat'`` or ``'symmetric'``, see above.
         loss_weights (dict): weights of ``loss_triplet`` and
             ``loss_decision`` for positive and negative groups (CoSegNet:
             0.33 and 0.5).
@@ -48,8 +54,13 @@ class DecisionGate(BaseModule):
                  margin: float = 1.0,
                  threshold: float = 0.5,
                  loss_weights: dict = dict(positive=0.33, negative=0.5),
+                 pair_features: str = 'concat',
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
+        if pair_features not in ('concat', 'symmetric'):
+            raise ValueError('DecisionGate: pair_features must be '
+                             f"'concat' or 'symmetric', got {pair_features!r}")
+        self.pair_features = pair_features
         self.margin = margin
         self.threshold = threshold
         self.loss_weights = dict(loss_weights)
@@ -69,8 +80,10 @@ class DecisionGate(BaseModule):
         order): (N*G*(G-1), )."""
         batch = embeddings.shape[0] // group_size
         a, b = group_pairs(batch, group_size, embeddings.device)
-        return self.decision(torch.cat([embeddings[a], embeddings[b]],
-                                       dim=1)).squeeze(1)
+        first, second = embeddings[a], embeddings[b]
+        if self.pair_features == 'symmetric':
+            first, second = (first - second).abs(), first * second
+        return self.decision(torch.cat([first, second], dim=1)).squeeze(1)
 
     def scores(self, feats: Tensor, group_size: int) -> Tensor:
         """Per-image probability that it shares an object with the rest of
