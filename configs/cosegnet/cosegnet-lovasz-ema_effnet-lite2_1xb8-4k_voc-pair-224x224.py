@@ -4,9 +4,9 @@
 # negative (the decision network needs both kinds); only the positive ones
 # train the decoder after the gate's stage (CoSegNet's conditional
 # training), so the schedule is 4000 iterations instead of DOCS's 2500: about
-# as many positive pairs as DOCS sees with 30 % negatives. A step costs about
-# 1.0 s on 2 cores (no correlation; negatives skip most of the decoder),
-# against DOCS's 2.1 s.
+# as many positive pairs as DOCS sees with 30 % negatives. A step cost 1.12 s
+# on average on 2 cores (no correlation; negatives skip most of the decoder),
+# against about 2.1 s for the Lite2 DOCS model.
 # Two changes to the gate against the Lite0 1k config, both for a decision
 # that tells classes apart rather than images:
 # - it embeds the first decoder stage (stride 16, after the stride-32

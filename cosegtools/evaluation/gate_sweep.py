@@ -135,7 +135,7 @@ class MaskGateSweep(CoSegMetric):
     def test_options(self, threshold: float) -> str:
         """The ``--cfg-options`` that test with the gate at ``threshold``."""
         option = f'{self.threshold_option}={threshold:.6f}'
-        if self.score_key == MASK_GATE_SCORE[0]:
+        if self.gate not in GATE_SCORES:  # a mask gate: name its type too
             option = f'model.test_cfg.mask_gate.type={self.gate} {option}'
         return option
 
