@@ -122,6 +122,21 @@ def test_refinement_merges_non_overlapping_proposals():
         refine_object_mask(np.zeros((3, 3)), proposals)
 
 
+def test_refinement_stops_when_no_proposal_left_matches_the_map():
+    # the object is a bit larger than the proposal that covers most of it;
+    # the uncovered strip is in no proposal disjoint from that one, so
+    # merging the far-away proposal would only add wrong pixels
+    obj = np.zeros((10, 10), bool)
+    obj[1:5, 1:5] = True
+    core = np.zeros((10, 10), bool)
+    core[1:4, 1:4] = True
+    far = np.zeros((10, 10), bool)
+    far[7:10, 7:10] = True
+    attention = np.where(obj, 0.9, 0.0)
+    proposals = np.stack([core, far])
+    assert np.array_equal(refine_object_mask(attention, proposals), core)
+
+
 def naive_refinement(attention, proposals):
     """Sec. 3.3 written out: a shrinking pool, ||S - O||^2 in full."""
     s = attention.astype(np.float64).copy()
@@ -130,6 +145,8 @@ def naive_refinement(attention, proposals):
     while pool and s.any():
         errors = [((s - p)**2).sum() for p in pool]
         pick = pool[int(np.argmin(errors))]
+        if mask.any() and min(errors) >= (s**2).sum():
+            break  # merging it would not match S better than leaving it out
         mask |= pick
         level = s[pick].mean()
         pool = [p for p in pool if not (p & pick).any()]

@@ -83,8 +83,21 @@ def test_grabcut_border_fixes_the_background_near_the_border():
     assert np.array_equal(near_border, mask)
 
 
+def test_grabcut_threshold_sets_the_starting_foreground():
+    # a faint map: only the object is above 0.2, nothing above 0.5
+    image, mask = square_scene()
+    prob = np.where(mask == 1, 0.3, 0.05).astype(np.float32)
+    at_half = build_postprocessor('grabcut')(prob, image)
+    low = build_postprocessor(
+        dict(type='GrabCutPostProcessor', threshold=0.2,
+             sure_bg=0.1))(prob, image)
+    assert at_half.sum() == 0  # no foreground to start from
+    assert jaccard(low, mask) > 0.95
+
+
 def test_bad_inputs_and_names():
-    for bad in (dict(sure_fg=0.3), dict(sure_bg=0.7), dict(border=0.5)):
+    for bad in (dict(sure_fg=0.3), dict(sure_bg=0.7), dict(border=0.5),
+                dict(threshold=1.0), dict(threshold=0.3, sure_bg=0.4)):
         name = list(bad)[0]
         with pytest.raises(ValueError, match=name):
             build_postprocessor(dict(type='GrabCutPostProcessor', **bad))

@@ -78,13 +78,15 @@ class GrabCutPostProcessor:
     """OpenCV GrabCut initialised from the probability map.
 
     Pixels above ``sure_fg`` are fixed foreground, below ``sure_bg`` fixed
-    background, the rest probable foreground/background by the 0.5 threshold;
+    background, the rest probable foreground/background by ``threshold``;
     ``iterations`` rounds of GrabCut refine it with colour models of the
     image. A map without any foreground (or background) is returned as is:
     GrabCut needs samples of both.
 
     Args:
         iterations (int): GrabCut rounds.
+        threshold (float): probability above which a pixel starts as
+            (probable) foreground.
         sure_fg (float, optional): probability from which a pixel is fixed
             foreground; None fixes none, so GrabCut may also shrink the
             map's foreground (for coarse maps whose foreground overflows the
@@ -101,26 +103,33 @@ class GrabCutPostProcessor:
 
     def __init__(self,
                  iterations: int = 5,
+                 threshold: float = 0.5,
                  sure_fg: Optional[float] = 0.9,
                  sure_bg: Optional[float] = 0.1,
                  border: float = 0.0):
-        if sure_fg is not None and not 0.5 <= sure_fg <= 1:
+        if not 0 < threshold < 1:
+            raise ValueError(f'GrabCutPostProcessor: threshold must be in '
+                             f'(0, 1), got {threshold}')
+        if sure_fg is not None and not threshold <= sure_fg <= 1:
             raise ValueError(f'GrabCutPostProcessor: sure_fg must be in '
-                             f'[0.5, 1] or None, got {sure_fg}')
-        if sure_bg is not None and not 0 <= sure_bg <= 0.5:
+                             f'[threshold, 1] = [{threshold}, 1] or None, '
+                             f'got {sure_fg}')
+        if sure_bg is not None and not 0 <= sure_bg <= threshold:
             raise ValueError(f'GrabCutPostProcessor: sure_bg must be in '
-                             f'[0, 0.5] or None, got {sure_bg}')
+                             f'[0, threshold] = [0, {threshold}] or None, '
+                             f'got {sure_bg}')
         if not 0 <= border < 0.5:
             raise ValueError(f'GrabCutPostProcessor: border must be in '
                              f'[0, 0.5), got {border}')
         self.iterations = iterations
+        self.threshold = threshold
         self.sure_fg = sure_fg
         self.sure_bg = sure_bg
         self.border = border
 
     def __call__(self, prob: np.ndarray, image: np.ndarray) -> np.ndarray:
         _check(prob, image)
-        fg = prob > 0.5
+        fg = prob > self.threshold
         if fg.all() or not fg.any():
             return fg.astype(np.uint8)
         mask = np.where(fg, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)
