@@ -17,6 +17,9 @@ from cosegtools.models import (BootstrappedMaskLoss, CoAttentionLoss,
 
 CONFIG = osp.join(REPO_ROOT, 'configs', 'coattention',
                   'coattention_effnet-lite0_1xg5-20e_voc-class-128x128.py')
+FC_CONFIG = osp.join(
+    REPO_ROOT, 'configs', 'coattention',
+    'coattention-fc_effnet-lite0_1xg5-20e_voc-class-128x128.py')
 # 4 epochs (of one iteration for a class of 5 images), targets after 2;
 # smaller proposal hierarchies
 PROPOSALS = 'train_dataloader.dataset.pipeline.0.transforms.2.generator'
@@ -500,6 +503,40 @@ def test_loss_check_tool_reports_the_loss_of_reference_maps(tmp_path):
         assert bad.returncode != 0
         assert 'resnet50_imagenet.pth' in bad.stderr
         assert 'does not exist' in bad.stderr
+
+
+def test_mask_target_check_scores_the_prior_targets_per_class(tmp_path):
+    root = write_class_folder(str(tmp_path / 'data'), per_class=3)
+
+    def check(*options, config=FC_CONFIG):
+        return run_process([
+            PYTHON, 'tools/analysis_tools/check_mask_targets.py', root,
+            '--config', config, *options
+        ],
+                           cwd=REPO_ROOT,
+                           capture_output=True,
+                           text=True)
+
+    proc = check('--split-file', 'splits/val.txt')
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = {
+        line.split('|')[1].strip(): [float(v) for v in line.split('|')[3:7]]
+        for line in proc.stdout.splitlines()
+        if line.startswith('|') and 'images' not in line
+    }
+    assert set(rows) == {'Cat', 'Dog', 'mean over classes'}
+    for prior, fixed, refined, ceiling in rows.values():
+        assert all(0 <= v <= 100 for v in (prior, fixed, refined, ceiling))
+        # no proposal is closer to the ground truth than the closest one
+        assert ceiling >= fixed
+    assert rows['mean over classes'][3] == pytest.approx(
+        (rows['Cat'][3] + rows['Dog'][3]) / 2, abs=0.01)
+    # the plain method's first targets come from its own fitted maps
+    bad = check(config=CONFIG)
+    assert bad.returncode != 0
+    assert 'model.train_cfg.first_targets is not set' in bad.stderr
+    bad = check('--classes', 'Cow')
+    assert bad.returncode != 0 and "no class folder ['Cow']" in bad.stderr
 
 
 def test_fit_loop_counts_epochs_and_a_killed_fit_resumes(tmp_path):

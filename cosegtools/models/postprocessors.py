@@ -81,7 +81,8 @@ class GrabCutPostProcessor:
     background, the rest probable foreground/background by ``threshold``;
     ``iterations`` rounds of GrabCut refine it with colour models of the
     image. A map without any foreground (or background) is returned as is:
-    GrabCut needs samples of both.
+    GrabCut needs samples of both. The result does not depend on what ran
+    before (OpenCV's random generator is seeded for each call).
 
     Args:
         iterations (int): GrabCut rounds.
@@ -144,6 +145,9 @@ class GrabCutPostProcessor:
             inner[top:h - top, left:w - left] = True
             mask[~inner & ~fg] = cv2.GC_BGD
         bgd, fgd = np.zeros((1, 65)), np.zeros((1, 65))
+        # GrabCut's colour models start from k-means with OpenCV's global
+        # random generator: seeded, the same map and image give the same mask
+        cv2.setRNGSeed(0)
         cv2.grabCut(
             np.ascontiguousarray(image), mask, None, bgd, fgd, self.iterations,
             cv2.GC_INIT_WITH_MASK)
