@@ -8,8 +8,9 @@ For a config whose first targets come from a training-free prior
 (``model.train_cfg.first_targets``, e.g. the feature clustering), every class
 of the class-folder dataset DATA_ROOT is one collection, as in
 ``tools/coseg_folder.py --batch``: the prior maps the collection, each image
-is resized as the config's training pipeline resizes it, and the config's
-proposal generator makes its proposals. The table gives, per class and as the
+is resized as the config's training pipeline resizes it, and the pipeline's
+``LoadObjectProposals`` makes its proposals (from its ``cache_dir`` when one
+is set, e.g. the one a folder run filled, through ``--cfg-options``). The table gives, per class and as the
 mean over classes, the Jaccard index (percent, mean over the images) against
 the ground truth, at the proposals' size, of
 
@@ -22,9 +23,6 @@ the ground truth, at the proposals' size, of
 No network is fitted; the masks are read only to score.
 """
 import argparse
-import glob
-import os
-import os.path as osp
 import sys
 from collections import defaultdict
 
@@ -34,10 +32,10 @@ import numpy as np
 from mmengine.config import Config, DictAction
 from terminaltables import AsciiTable
 
-from cosegtools.datasets.class_folder_dataset import read_split_file
+from cosegtools.datasets import CoSegClassFolderDataset
 from cosegtools.datasets.mask_io import read_binary_mask
 from cosegtools.models.utils.proposals import best_proposal, refine_object_mask
-from cosegtools.registry import MODELS, TASK_UTILS
+from cosegtools.registry import MODELS, TRANSFORMS
 from cosegtools.utils import register_all_modules
 
 ROWS = ('prior map > 0.5', 'M~ (best proposal)', 'M (refined)',
@@ -74,7 +72,7 @@ def find_transform(pipeline, name):
 
 
 def target_settings(cfg, config_path):
-    """(prior config, proposal generator config, (w, h) training size)."""
+    """(prior config, LoadObjectProposals config, (w, h) training size)."""
     prior = (cfg.model.get('train_cfg') or {}).get('first_targets')
     if prior is None:
         raise ValueError(f'{config_path}: model.train_cfg.first_targets is '
@@ -85,40 +83,23 @@ def target_settings(cfg, config_path):
     if proposals is None or resize is None or 'scale' not in resize:
         raise ValueError(f'{config_path}: the training pipeline needs a '
                          'Resize with a scale and LoadObjectProposals')
-    generator = proposals.get('generator', dict(type='MergeProposalGenerator'))
-    return prior, generator, tuple(resize['scale'])
+    return prior, proposals, tuple(resize['scale'])
 
 
 def collections_of(data_root, split_file=None, classes=None):
-    """Class name -> [(image path, mask path)], sorted, checked."""
-    listed = None
-    if split_file:
-        listed = read_split_file(osp.join(data_root, split_file))
+    """Class name -> [(image path, mask path)] of the selected images, as the
+    class-folder dataset lists and checks them."""
+    dataset = CoSegClassFolderDataset(
+        data_root=data_root, split_file=split_file, pipeline=[])
+    unknown = sorted(set(classes or ()) - set(dataset.metainfo['classes']))
+    if unknown:
+        raise ValueError(f'{data_root}: no class folder {unknown}')
     found = defaultdict(list)
-    names = sorted(
-        d for d in os.listdir(data_root)
-        if osp.isdir(osp.join(data_root, d, 'images')))
-    if classes:
-        unknown = sorted(set(classes) - set(names))
-        if unknown:
-            raise ValueError(f'{data_root}: no class folder {unknown}')
-        names = [n for n in names if n in classes]
-    wanted = None if listed is None else set(map(tuple, listed))
-    for name in names:
-        for path in sorted(
-                glob.glob(osp.join(data_root, name, 'images', '*'))):
-            stem = osp.splitext(osp.basename(path))[0]
-            if wanted is not None and (name, stem) not in wanted:
-                continue
-            masks = glob.glob(osp.join(data_root, name, 'masks', stem + '.*'))
-            if not masks:
-                raise FileNotFoundError(f'{path}: no mask {stem}.* in '
-                                        f'{osp.join(data_root, name, "masks")}')
-            found[name].append((path, masks[0]))
-    small = [n for n, items in found.items() if len(items) < 2]
-    if not found or small:
-        raise ValueError(f'{data_root}: every collection needs at least 2 '
-                         f'images; too few in {small or names}')
+    for index in range(len(dataset)):
+        info = dataset.get_data_info(index)
+        if not classes or info['class_name'] in classes:
+            found[info['class_name']].append(
+                (info['img_path'], info['seg_map_path']))
     return dict(found)
 
 
@@ -127,7 +108,7 @@ def jaccard(pred, gt):
     return 1.0 if union == 0 else (pred & gt).sum() / union
 
 
-def class_scores(prior, generator, size, items):
+def class_scores(prior, proposal_loader, size, items):
     """Row name -> J of each image of one collection."""
     images = []
     for path, _ in items:
@@ -138,7 +119,8 @@ def class_scores(prior, generator, size, items):
     maps = prior.collection_probabilities(images)
     scores = defaultdict(list)
     for image, prob, (_, mask_path) in zip(images, maps, items):
-        proposals = generator(
+        # the training pipeline's transform: its cache, if it has one
+        proposals = proposal_loader.proposals(
             np.ascontiguousarray(cv2.resize(image, size,
                                             interpolation=cv2.INTER_LINEAR)))
         h, w = proposals.shape[1:]
@@ -165,19 +147,19 @@ def main(argv=None):
         cfg = Config.fromfile(args.config)
         if args.cfg_options:
             cfg.merge_from_dict(args.cfg_options)
-        prior_cfg, generator_cfg, size = target_settings(cfg, args.config)
+        prior_cfg, proposals_cfg, size = target_settings(cfg, args.config)
         collections = collections_of(args.data_root, args.split_file,
                                      args.classes)
     except (OSError, ValueError) as err:
         sys.exit(f'error: {err}')
     prior = MODELS.build(prior_cfg)
     prior.init_weights()
-    generator = TASK_UTILS.build(generator_cfg)
+    proposal_loader = TRANSFORMS.build(proposals_cfg)
     table = [['class', 'images', *ROWS]]
     means = defaultdict(list)
     for name, items in collections.items():
         try:
-            scores = class_scores(prior, generator, size, items)
+            scores = class_scores(prior, proposal_loader, size, items)
         except ValueError as err:
             sys.exit(f'error: {err}')
         row = [name, str(len(items))]
