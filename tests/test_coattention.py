@@ -308,6 +308,43 @@ def test_folder_tool_batch_mode_scores_every_class(tmp_path):
     assert summary(again) == summary(log) and len(summary(log)) == 2
 
 
+def test_folder_tool_fits_a_large_collection_in_parts(tmp_path):
+    root = write_class_folder(str(tmp_path / 'data'), per_class=7)
+    out = str(tmp_path / 'out')
+    work = tmp_path / 'work'
+    cmd = [
+        PYTHON, 'tools/coseg_folder.py', root, '--batch', '--config', CONFIG,
+        '--work-dir', str(work), '--out', out, '--classes', 'Dog'
+    ]
+    log = run(cmd + TINY + ['max_collection_size=3'])
+    # 7 images, at most 3 a part: 3, 2 and 2, each fitted on its own
+    assert 'Dog: part 1 of 3 (images 1-3 of 7)' in log
+    assert 'Dog: part 3 of 3 (images 6-7 of 7)' in log
+    assert [line.split('INFO - ')[-1] for line in log.splitlines()
+            if 'mask targets set for' in line] == [
+                'co-attention mask targets set for 3 images',
+                'co-attention mask targets set for 2 images',
+                'co-attention mask targets set for 2 images']
+    assert sorted(p.name for p in (work / 'Dog').iterdir()) == [
+        'part1of3', 'part2of3', 'part3of3']
+    # one mask per image of the class, scored as one class
+    assert len(glob.glob(osp.join(out, 'threshold', 'Dog', '*.png'))) == 7
+    assert '| Dog               | 7 ' in log
+    # --resume loads every part
+    again = run(cmd + ['--resume'] + TINY + ['max_collection_size=3'])
+    assert again.count('fitted before: ') == 3
+    # a size that cannot make a collection: one line, nothing fitted
+    proc = run_process(
+        cmd[:6] + ['--work-dir', str(tmp_path / 'bad')] + TINY +
+        ['max_collection_size=1'],
+        cwd=REPO_ROOT, capture_output=True, text=True)
+    assert proc.returncode == 2 and 'Traceback' not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].startswith(
+        f'error: {CONFIG}: max_collection_size must be an integer of at '
+        'least 2, or None for no limit; got 1')
+    assert not osp.exists(str(tmp_path / 'bad' / 'Dog'))
+
+
 def test_folder_tool_batch_mode_on_a_split(tmp_path):
     root = write_class_folder(str(tmp_path / 'data'), per_class=4)
     with open(osp.join(root, 'splits', 'some.txt'), 'w') as f:
@@ -575,6 +612,23 @@ def test_fit_loop_counts_epochs_and_a_killed_fit_resumes(tmp_path):
     for path in masks:
         again = path.replace(str(tmp_path / 'whole'), str(killed))
         assert np.array_equal(cv2.imread(path), cv2.imread(again)), path
+
+
+def test_fit_loop_caps_the_iterations_of_an_epoch(tmp_path):
+    # 11 images, groups of 5 would be 3 iterations an epoch; capped at 2:
+    # 8 in all, targets set after 4, updated after 6 (not after the last)
+    root = write_class_folder(str(tmp_path / 'data'), classes=('Cat', ),
+                              per_class=11)
+    log = run([
+        PYTHON, 'tools/coseg_folder.py',
+        osp.join(root, 'Cat', 'images'), '--config', CONFIG, '--work-dir',
+        str(tmp_path / 'work')
+    ] + TINY + ['train_cfg.max_iters_per_epoch=2'])
+    assert 'fitting 11 images: 4 epochs of 2 iterations, targets after 4' \
+        in log
+    assert log.count('mask targets set for 11 images') == 1
+    assert log.count('mask targets updated for 11 images') == 1
+    assert osp.isfile(str(tmp_path / 'work' / 'iter_8.pth'))
 
 
 def test_proposals_are_computed_once_per_image_and_setting(tmp_path):

@@ -10,7 +10,7 @@ from PIL import Image
 from cosegtools.datasets import (CoSegGroupSampler, CoSegPairSampler,
                                  DatasetFileError, SyntheticCoSegDataset,
                                  read_binary_mask)
-from cosegtools.datasets.samplers import partition_class
+from cosegtools.datasets.samplers import balanced_parts, partition_class
 from cosegtools.registry import DATASETS
 from cosegtools.structures import CoSegDataSample
 from coseg_fixtures import write_class_folder
@@ -347,6 +347,21 @@ def test_pair_sampler_shards_over_ranks():
     full = CoSegPairSampler(ds, seed=0).epoch_groups()
     assert shards[0][:7] == full[0::2][:7]
     assert shards[1][:7] == full[1::2][:7]
+
+
+@pytest.mark.parametrize('num_items', range(1, 40))
+@pytest.mark.parametrize('max_size', [2, 3, 5, 10, None])
+def test_balanced_parts_cover_everything_in_as_few_even_parts(
+        num_items, max_size):
+    parts = balanced_parts(num_items, max_size)
+    # consecutive, every item once
+    assert parts[0][0] == 0 and parts[-1][1] == num_items
+    assert all(a[1] == b[0] for a, b in zip(parts, parts[1:]))
+    sizes = [end - start for start, end in parts]
+    limit = num_items if max_size is None else max_size
+    assert max(sizes) <= limit and max(sizes) - min(sizes) <= 1
+    # as few parts as the limit allows
+    assert len(parts) == -(-num_items // limit)
 
 
 def test_group_sampler_scores_every_image_once():

@@ -19,6 +19,12 @@ as 0/255 PNGs to ``OUT/<post-processor>/<Class>/<stem>.png`` (one folder:
 ``tools/analysis_tools/score_masks.py ROOT --pred-dir OUT/<post-processor>``
 reads) and overlays next to them in ``OUT/<post-processor>/<Class>/overlay/``.
 
+A config's ``max_collection_size`` (an int; None or absent: no limit)
+splits a larger collection into consecutive parts of near-equal size, at
+most that many images each, fitted one after the other, each on its own
+(work dirs ``<work dir>/<Class>/part<i>of<n>``); the masks and scores are
+those of the whole collection.
+
 Each collection is one Runner: a method that fits runs its training loop
 (:class:`~cosegtools.engine.CollectionFitLoop`; checkpoints and proposals in
 the work dir), then the config's test dataloader over the same images feeds
@@ -43,9 +49,10 @@ from mmengine.utils import ProgressBar
 from terminaltables import AsciiTable
 
 from cosegtools.engine.hooks.output_hook import overlay
+from cosegtools.datasets.samplers import balanced_parts
 from cosegtools.models.postprocessors import build_postprocessors
 from cosegtools.models.segmentors.coseg_segmentor import apply_postprocessor
-from cosegtools.registry import MODELS
+from cosegtools.registry import DATASETS, MODELS
 from cosegtools.utils import (UsageError, build_runner, load_run_config,
                               run_tool)
 
@@ -215,6 +222,50 @@ def cost_table(seconds: dict, num_images: int) -> str:
     return AsciiTable(rows).table
 
 
+def max_collection_size(cfg, config_path):
+    """The config's ``max_collection_size``, checked: None or an int of at
+    least 2 (a collection of one image relates nothing)."""
+    value = cfg.get('max_collection_size')
+    if value is not None and (isinstance(value, bool)
+                              or not isinstance(value, int) or value < 2):
+        raise UsageError(
+            f'{config_path}: max_collection_size must be an integer of at '
+            f'least 2, or None for no limit; got {value!r}')
+    return value
+
+
+def segment_in_parts(cfg, name, dataset, num_images, work_dir, scored, args,
+                     posts, evaluators, seconds):
+    """Segments the collection ``dataset`` (``num_images`` images) named
+    ``name`` (logs and checkpoints in ``work_dir``), in parts of at most the config's ``max_collection_size``
+    images (:func:`~cosegtools.datasets.samplers.balanced_parts`), each fitted on its own. Returns the
+    number of images."""
+    parts = balanced_parts(num_images, max_collection_size(cfg, args.config))
+    done = 0
+    for i, (start, end) in enumerate(parts):
+        part, part_dir = dict(dataset), work_dir
+        if len(parts) > 1:
+            part['indices'] = list(range(start, end))
+            part_dir = osp.join(work_dir, f'part{i + 1}of{len(parts)}')
+            print_log(
+                f'{name}: part {i + 1} of {len(parts)} (images {start + 1}'
+                f'-{end} of {num_images})',
+                logger='current')
+        part_cfg = collection_config(cfg, part, part_dir, scored,
+                                     args.group_size)
+        sampler = (part_cfg.train_dataloader.sampler
+                   if cfg.get('train_cfg') else {})
+        if sampler and end - start < sampler.get('group_size', 2):
+            print_log(
+                f'{name}: {end - start} images, fewer than the group size '
+                f'{sampler.group_size}: groups of {end - start}',
+                logger='current')
+            sampler.group_size = end - start
+        done += segment_collection(part_cfg, name, args, posts, evaluators,
+                                   seconds)
+    return done
+
+
 def one_folder(args):
     """The collection of ``args.path``: ``(name, dataset, scored)``. A
     folder ``<Class>/images`` next to ``<Class>/masks`` (a class-folder
@@ -237,9 +288,10 @@ def coseg_folder(args):
     if args.split_file and not args.batch:
         raise UsageError('--split-file needs --batch')
     cfg = load_run_config(args.config, args.cfg_options, args.work_dir)
-    # bad names and missing optional packages fail before any work
+    # bad names, options and missing optional packages fail before any work
     posts = build_postprocessors(args.postprocess, cfg.get('postprocessors'),
                                  f'{args.config}: postprocessors')
+    max_collection_size(cfg, args.config)
     cfg.resume = args.resume
     # wall seconds per phase, summed over the collections
     seconds = defaultdict(float)
@@ -249,10 +301,9 @@ def coseg_folder(args):
             p: Evaluator(copy.deepcopy(cfg.test_evaluator))
             for p in posts
         } if scored else {}
-        num_images = segment_collection(
-            collection_config(cfg, dataset, cfg.work_dir, scored,
-                              args.group_size), name, args, posts,
-            evaluators, seconds)
+        num_images = segment_in_parts(
+            cfg, name, dataset, len(DATASETS.build(dataset)), cfg.work_dir,
+            scored, args, posts, evaluators, seconds)
         if evaluators:
             print_scores(evaluators, num_images)
         print_log(
@@ -265,37 +316,24 @@ def coseg_folder(args):
     classes = args.classes or list(
         CoSegClassFolderDataset(data_root=args.path,
                                 lazy_init=True).metainfo['classes'])
-    # every listed file is checked here, before any fitting
-    sizes = {
-        name: len(
-            CoSegClassFolderDataset(
-                data_root=args.path, classes=[name],
-                split_file=args.split_file))
+    datasets = {
+        name: dict(
+            type='CoSegClassFolderDataset',
+            data_root=args.path,
+            classes=[name],
+            split_file=args.split_file)
         for name in classes
     }
+    # every listed file is checked here, before any fitting
+    sizes = {name: len(DATASETS.build(datasets[name])) for name in classes}
     evaluators = {p: Evaluator(copy.deepcopy(cfg.test_evaluator))
                   for p in posts}
     total_images = 0
     for class_name in classes:
-        class_cfg = collection_config(
-            cfg,
-            dict(
-                type='CoSegClassFolderDataset',
-                data_root=args.path,
-                classes=[class_name],
-                split_file=args.split_file),
-            osp.join(cfg.work_dir, class_name), True, args.group_size)
-        sampler = (class_cfg.train_dataloader.sampler
-                   if cfg.get('train_cfg') else {})
-        if sampler and sizes[class_name] < sampler.get('group_size', 2):
-            print_log(
-                f'{class_name}: {sizes[class_name]} images, fewer than the '
-                f'group size {sampler.group_size}: groups of '
-                f'{sizes[class_name]}',
-                logger='current')
-            sampler.group_size = sizes[class_name]
-        total_images += segment_collection(class_cfg, class_name, args,
-                                           posts, evaluators, seconds)
+        total_images += segment_in_parts(
+            cfg, class_name, datasets[class_name], sizes[class_name],
+            osp.join(cfg.work_dir, class_name), True, args, posts,
+            evaluators, seconds)
     print_scores(evaluators, total_images)
     print_log(
         f'{total_images} images, {len(classes)} classes; cost (wall '

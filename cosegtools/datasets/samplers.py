@@ -114,6 +114,23 @@ def partition_class(members: List[int], group_size: Optional[int]):
     return groups
 
 
+def balanced_parts(num_items: int, max_size: Optional[int] = None):
+    """``(start, end)`` ranges that split ``num_items`` consecutive items
+    into as few parts of at most ``max_size`` items as that allows, their
+    sizes differing by at most one (``max_size=None``: one part). E.g. 23
+    items, at most 10 a part: 8, 8 and 7."""
+    if max_size is None or num_items <= max_size:
+        return [(0, num_items)]
+    num_parts = -(-num_items // max_size)
+    base, extra = divmod(num_items, num_parts)
+    parts, start = [], 0
+    for i in range(num_parts):
+        end = start + base + (i < extra)
+        parts.append((start, end))
+        start = end
+    return parts
+
+
 @DATA_SAMPLERS.register_module()
 class CoSegGroupSampler(Sampler):
     """Evaluation groups: each class split into groups, each image once.

@@ -1,7 +1,7 @@
 """The training loop of methods that fit the collection they segment."""
 import math
 import time
-from typing import Iterator
+from typing import Iterator, Optional
 
 from mmengine.dataset import pseudo_collate
 from mmengine.logging import print_log
@@ -44,7 +44,11 @@ class CollectionFitLoop(IterBasedTrainLoop):
 
     An epoch is one pass over the collection: ``ceil(images / (batch_size *
     group_size))`` iterations, so the schedule follows the collection's size
-    as the paper's does (co-attention: 20 epochs of stage one, then 40).
+    as the paper's does (co-attention: 20 epochs of stage one, then 40);
+    ``max_iters_per_epoch`` caps it, so that a large collection gets no more
+    iterations than one of ``max_iters_per_epoch * batch_size * group_size``
+    images (an epoch then passes over part of the collection, the next one
+    goes on where it stopped).
 
     - stage one: ``stage_one_epochs`` epochs of the model's loss without
       targets;
@@ -73,6 +77,8 @@ class CollectionFitLoop(IterBasedTrainLoop):
             [0, max_epochs].
         target_interval (int): epochs between target updates in stage two.
         target_batch_size (int): images per forward pass in target updates.
+        max_iters_per_epoch (int, optional): at most this many iterations an
+            epoch; None: a pass over the whole collection.
     """
 
     def __init__(self,
@@ -81,12 +87,17 @@ class CollectionFitLoop(IterBasedTrainLoop):
                  max_epochs: int,
                  stage_one_epochs: int,
                  target_interval: int = 1,
-                 target_batch_size: int = 16):
+                 target_batch_size: int = 16,
+                 max_iters_per_epoch: Optional[int] = None):
         if not 0 <= stage_one_epochs <= max_epochs or max_epochs < 1:
             raise ValueError(
                 'CollectionFitLoop needs 0 <= stage_one_epochs <= '
                 f'max_epochs and max_epochs >= 1, got stage_one_epochs='
                 f'{stage_one_epochs}, max_epochs={max_epochs}')
+        if max_iters_per_epoch is not None and max_iters_per_epoch < 1:
+            raise ValueError(
+                'CollectionFitLoop needs max_iters_per_epoch >= 1 or None, '
+                f'got {max_iters_per_epoch}')
         if target_interval < 1 or target_batch_size < 2:
             raise ValueError(
                 'CollectionFitLoop needs target_interval >= 1 and '
@@ -100,6 +111,9 @@ class CollectionFitLoop(IterBasedTrainLoop):
         images_per_iter = (self.dataloader.batch_size or 1) * group_size
         self.iters_per_epoch = max(
             1, math.ceil(len(self.dataloader.dataset) / images_per_iter))
+        if max_iters_per_epoch is not None:
+            self.iters_per_epoch = min(self.iters_per_epoch,
+                                       max_iters_per_epoch)
         self._max_iters = max_epochs * self.iters_per_epoch
         self.fit_epochs = max_epochs
         self.stage_one_iters = stage_one_epochs * self.iters_per_epoch
