@@ -48,8 +48,8 @@ from mmengine.runner import Runner
 from mmengine.utils import ProgressBar
 from terminaltables import AsciiTable
 
-from cosegtools.engine.hooks.output_hook import overlay
 from cosegtools.datasets.samplers import balanced_parts
+from cosegtools.engine.hooks.output_hook import overlay
 from cosegtools.models.postprocessors import build_postprocessors
 from cosegtools.models.segmentors.coseg_segmentor import apply_postprocessor
 from cosegtools.registry import DATASETS, MODELS
@@ -237,9 +237,10 @@ def max_collection_size(cfg, config_path):
 def segment_in_parts(cfg, name, dataset, num_images, work_dir, scored, args,
                      posts, evaluators, seconds):
     """Segments the collection ``dataset`` (``num_images`` images) named
-    ``name`` (logs and checkpoints in ``work_dir``), in parts of at most the config's ``max_collection_size``
-    images (:func:`~cosegtools.datasets.samplers.balanced_parts`), each fitted on its own. Returns the
-    number of images."""
+    ``name`` (logs and checkpoints in ``work_dir``), in parts of at most
+    the config's ``max_collection_size`` images (consecutive, of
+    near-equal size: :func:`~cosegtools.datasets.samplers.balanced_parts`),
+    each fitted on its own. Returns the number of images."""
     parts = balanced_parts(num_images, max_collection_size(cfg, args.config))
     done = 0
     for i, (start, end) in enumerate(parts):
