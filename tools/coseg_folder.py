@@ -234,14 +234,14 @@ def max_collection_size(cfg, config_path):
     return value
 
 
-def segment_in_parts(cfg, name, dataset, num_images, work_dir, scored, args,
-                     posts, evaluators, seconds):
+def segment_in_parts(cfg, name, dataset, num_images, work_dir, scored,
+                     max_size, args, posts, evaluators, seconds):
     """Segments the collection ``dataset`` (``num_images`` images) named
     ``name`` (logs and checkpoints in ``work_dir``), in parts of at most
-    the config's ``max_collection_size`` images (consecutive, of
-    near-equal size: :func:`~cosegtools.datasets.samplers.balanced_parts`),
+    ``max_size`` images (consecutive, of near-equal size:
+    :func:`~cosegtools.datasets.samplers.balanced_parts`; None: one part),
     each fitted on its own. Returns the number of images."""
-    parts = balanced_parts(num_images, max_collection_size(cfg, args.config))
+    parts = balanced_parts(num_images, max_size)
     done = 0
     for i, (start, end) in enumerate(parts):
         part, part_dir = dict(dataset), work_dir
@@ -292,7 +292,7 @@ def coseg_folder(args):
     # bad names, options and missing optional packages fail before any work
     posts = build_postprocessors(args.postprocess, cfg.get('postprocessors'),
                                  f'{args.config}: postprocessors')
-    max_collection_size(cfg, args.config)
+    max_size = max_collection_size(cfg, args.config)
     cfg.resume = args.resume
     # wall seconds per phase, summed over the collections
     seconds = defaultdict(float)
@@ -304,7 +304,7 @@ def coseg_folder(args):
         } if scored else {}
         num_images = segment_in_parts(
             cfg, name, dataset, len(DATASETS.build(dataset)), cfg.work_dir,
-            scored, args, posts, evaluators, seconds)
+            scored, max_size, args, posts, evaluators, seconds)
         if evaluators:
             print_scores(evaluators, num_images)
         print_log(
@@ -333,7 +333,7 @@ def coseg_folder(args):
     for class_name in classes:
         total_images += segment_in_parts(
             cfg, class_name, datasets[class_name], sizes[class_name],
-            osp.join(cfg.work_dir, class_name), True, args, posts,
+            osp.join(cfg.work_dir, class_name), True, max_size, args, posts,
             evaluators, seconds)
     print_scores(evaluators, total_images)
     print_log(

@@ -10,9 +10,10 @@ of the class-folder dataset DATA_ROOT is one collection, as in
 ``tools/coseg_folder.py --batch``: the prior maps the collection, each image
 is resized as the config's training pipeline resizes it, and the pipeline's
 ``LoadObjectProposals`` makes its proposals (from its ``cache_dir`` when one
-is set, e.g. the one a folder run filled, through ``--cfg-options``). The table gives, per class and as the
-mean over classes, the Jaccard index (percent, mean over the images) against
-the ground truth, at the proposals' size, of
+is set, e.g. the one a folder run filled, through ``--cfg-options``). The
+table gives, per class and as the mean over classes, the Jaccard index
+(percent, mean over the images) against the ground truth, at the proposals'
+size, of
 
 - the prior's map above 0.5;
 - M~, the proposal that best matches the prior's map (the fixed target);
