@@ -25,7 +25,7 @@ FC_CONFIG = osp.join(
 PROPOSALS = 'train_dataloader.dataset.pipeline.0.transforms.2.generator'
 TINY = [
     '--cfg-options', 'train_cfg.max_epochs=4', 'train_cfg.stage_one_epochs=2',
-    f'{PROPOSALS}.num_segments=[8,16]', f'{PROPOSALS}.max_side=48'
+    f'{PROPOSALS}.levels=[8,16]', f'{PROPOSALS}.max_side=48'
 ]
 
 
@@ -97,13 +97,41 @@ def two_objects():
     return cv2.add(image, noise.astype(np.uint8))
 
 
-def test_proposals_cover_the_objects():
-    proposals = MergeProposalGenerator(max_side=60)(two_objects())
+@pytest.mark.parametrize('oversegmentation,levels',
+                         [('kmeans', (16, 32, 64)),
+                          ('felzenszwalb', (25, 100, 400))])
+def test_proposals_cover_the_objects(oversegmentation, levels):
+    proposals = MergeProposalGenerator(
+        oversegmentation=oversegmentation, levels=levels,
+        max_side=60)(two_objects())
     assert proposals.dtype == bool and proposals.shape[1:] == (45, 60)
     gt = np.zeros((45, 60), bool)
     gt[5:20, 5:25] = True
     ious = [(p & gt).sum() / (p | gt).sum() for p in proposals]
     assert max(ious) > 0.9
+
+
+def test_fill_term_merges_the_region_that_fills_the_gap_first():
+    # region 0 is an L whose bounding box region 1 fills exactly; region 2,
+    # closer in colour, would leave most of the joint box empty
+    labels = np.full((6, 6), 3)
+    labels[0:3, 1:4] = 1
+    labels[0:4, 0] = 0
+    labels[3, 0:4] = 0
+    labels[4:6, :] = 2
+    value = np.array([50.0, 70.0, 55.0, 200.0])[labels]
+    lab = np.repeat(value[..., None], 3, axis=2).astype(np.float32)
+    first_merge = {}
+    for fill_weight in (0.0, 1.0):
+        regions = MergeProposalGenerator.merge(lab, labels, fill_weight)
+        first_merge[fill_weight] = regions[4]  # after the 4 initial regions
+    assert np.array_equal(first_merge[0.0], (labels == 0) | (labels == 2))
+    assert np.array_equal(first_merge[1.0], (labels == 0) | (labels == 1))
+
+
+def test_proposal_generator_rejects_an_unknown_oversegmentation():
+    with pytest.raises(ValueError, match="oversegmentation.*'slic'"):
+        MergeProposalGenerator(oversegmentation='slic')
 
 
 def test_refinement_merges_non_overlapping_proposals():
@@ -636,7 +664,7 @@ def test_proposals_are_computed_once_per_image_and_setting(tmp_path):
     image = two_objects()
     cache = str(tmp_path / 'cache')
     load = LoadObjectProposals(
-        generator=dict(type='MergeProposalGenerator', num_segments=[8, 16],
+        generator=dict(type='MergeProposalGenerator', levels=[8, 16],
                        max_side=48), cache_dir=cache)
     first = load(dict(img=image))['proposals']
     assert first.dtype == bool and first.ndim == 3 and len(first) > 0
@@ -649,7 +677,7 @@ def test_proposals_are_computed_once_per_image_and_setting(tmp_path):
     assert not calls
     # other settings or another image: their own entries
     LoadObjectProposals(
-        generator=dict(type='MergeProposalGenerator', num_segments=[8],
+        generator=dict(type='MergeProposalGenerator', levels=[8],
                        max_side=48), cache_dir=cache)(dict(img=image))
     load(dict(img=np.ascontiguousarray(image[:, ::-1])))
     assert len(glob.glob(osp.join(cache, '*.npz'))) == 3

@@ -27,6 +27,29 @@ model = dict(
     train_cfg=dict(
         map_scaling='minmax', polarity_prior='none',
         first_targets=first_targets))
+# Proposals from Felzenszwalb's graph-based segmentation at 7 scales, merged
+# with selective search's fill term (weight 8) next to colour and size,
+# instead of k-means segments merged by colour and size: on the val split's
+# images the best proposal scores J 59.57 against 52.23, the first targets
+# 42.44 against 38.17, and the fitted maps GrabCut mJ 43.13 against 41.77
+# (configs/coattention/README.md)
+train_pipeline = [
+    dict(
+        type='TransformBroadcaster',
+        transforms=[
+            dict(type='LoadImageFromFile'),
+            dict(type='Resize', scale={{_base_.img_scale}}, keep_ratio=False),
+            dict(
+                type='LoadObjectProposals',
+                generator=dict(
+                    type='MergeProposalGenerator',
+                    oversegmentation='felzenszwalb',
+                    levels=(12, 25, 50, 100, 200, 400, 800),
+                    fill_weight=8.0)),
+        ]),
+    dict(type='PackCoSegInputs'),
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 # Adam lr 5e-4 instead of 1e-4, so that g follows its targets in the 13
 # epochs of stage two: on the val split's images GrabCut mJ 39.77 against
 # 37.96 (1e-4) and 39.54 (1e-3) (configs/coattention/README.md)

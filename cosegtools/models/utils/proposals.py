@@ -2,10 +2,11 @@
 co-attention co-segmentation (Hsu et al., IJCAI 2018, Sec. 3.3).
 
 The paper used geodesic object proposals (GOP). Here proposals come from a
-superpixel-merging generator in the spirit of selective search: the image is
-over-segmented by k-means on colour and position, and adjacent regions are
-merged greedily, most similar first; every region of the hierarchy is a
-proposal. Only OpenCV and numpy are needed.
+superpixel-merging generator in the spirit of selective search (Uijlings et
+al., IJCV 2013): the image is over-segmented (k-means on colour and position,
+or Felzenszwalb and Huttenlocher's graph-based segmentation), and adjacent
+regions are merged greedily, most similar first; every region of the
+hierarchy is a proposal. Only OpenCV, numpy and scikit-image are needed.
 """
 from typing import List
 
@@ -14,16 +15,29 @@ import numpy as np
 
 from cosegtools.registry import TASK_UTILS
 
+OVERSEGMENTATIONS = ('kmeans', 'felzenszwalb')
+
 
 @TASK_UTILS.register_module()
 class MergeProposalGenerator:
     """Hierarchical region-merging proposals.
 
     Args:
-        num_segments (Sequence[int]): k of the k-means over-segmentations;
-            each gives its own hierarchy (more diverse proposals).
+        oversegmentation (str): how the image is cut into the regions that
+            are merged: ``'kmeans'`` (k-means on Lab colour and position,
+            split into connected parts) or ``'felzenszwalb'``
+            (scikit-image's graph-based segmentation of the RGB image).
+        levels (Sequence[float]): one over-segmentation, and so one
+            hierarchy, per value (more diverse proposals): k of the k-means,
+            or the ``scale`` of the Felzenszwalb segmentation (larger: fewer,
+            larger regions).
         spatial_weight (float): weight of (x, y) against Lab colour in the
             k-means features (larger: more compact segments).
+        fill_weight (float): weight of the fill term of selective search in
+            the merge cost: the part of the two regions' joint bounding box
+            that neither covers, as a fraction of the image. It merges
+            regions that fill each other's gaps first, so compact,
+            object-like regions form (0: colour and size only).
         max_side (int): the image is processed with its longer side resized
             to this; proposals have that size.
         min_area (float), max_area (float): kept proposals cover this
@@ -32,14 +46,21 @@ class MergeProposalGenerator:
     """
 
     def __init__(self,
-                 num_segments=(16, 32, 64),
+                 oversegmentation: str = 'kmeans',
+                 levels=(16, 32, 64),
                  spatial_weight: float = 1.0,
+                 fill_weight: float = 0.0,
                  max_side: int = 96,
                  min_area: float = 0.01,
                  max_area: float = 0.95,
                  seed: int = 0):
-        self.num_segments = tuple(num_segments)
+        if oversegmentation not in OVERSEGMENTATIONS:
+            raise ValueError(f'oversegmentation must be one of '
+                             f'{OVERSEGMENTATIONS}, got {oversegmentation!r}')
+        self.oversegmentation = oversegmentation
+        self.levels = tuple(levels)
         self.spatial_weight = spatial_weight
+        self.fill_weight = fill_weight
         self.max_side = max_side
         self.min_area = min_area
         self.max_area = max_area
@@ -56,9 +77,12 @@ class MergeProposalGenerator:
         small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
         lab = cv2.cvtColor(small, cv2.COLOR_BGR2LAB).astype(np.float32)
         found = []
-        for k in self.num_segments:
-            labels = self.oversegment(lab, k)
-            found.extend(self.merge(lab, labels))
+        for level in self.levels:
+            if self.oversegmentation == 'kmeans':
+                labels = self.oversegment(lab, int(level))
+            else:
+                labels = self.felzenszwalb(small, level)
+            found.extend(self.merge(lab, labels, self.fill_weight))
         area = np.array([p.mean() for p in found])
         keep = (area >= self.min_area) & (area <= self.max_area)
         proposals = [p for p, ok in zip(found, keep) if ok]
@@ -96,13 +120,31 @@ class MergeProposalGenerator:
         return labels
 
     @staticmethod
-    def merge(lab: np.ndarray, labels: np.ndarray) -> List[np.ndarray]:
-        """Greedy merging of adjacent regions by colour similarity (with a
-        preference for small regions); returns every region's mask."""
+    def felzenszwalb(image: np.ndarray, scale: float) -> np.ndarray:
+        """(h, w) region labels of the BGR image by graph-based segmentation
+        (sigma 0.8 as in selective search; regions of at least 1/400 of the
+        image, so that a level gives tens of regions, not thousands)."""
+        from skimage.segmentation import felzenszwalb
+        rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+        min_size = max(1, image.shape[0] * image.shape[1] // 400)
+        labels = felzenszwalb(rgb, scale=scale, sigma=0.8, min_size=min_size)
+        return labels.astype(np.int32)
+
+    @staticmethod
+    def merge(lab: np.ndarray,
+              labels: np.ndarray,
+              fill_weight: float = 0.0) -> List[np.ndarray]:
+        """Greedy merging of adjacent regions by colour similarity, with a
+        preference for small regions and (``fill_weight``) for regions that
+        fill each other's bounding box; returns every region's mask."""
         n = labels.max() + 1
         masks = {i: labels == i for i in range(n)}
         colour = {i: lab[masks[i]].mean(0) for i in range(n)}
         size = {i: int(masks[i].sum()) for i in range(n)}
+        box = {}  # (top, bottom, left, right), inclusive
+        for i in range(n):
+            ys, xs = np.nonzero(masks[i])
+            box[i] = (ys.min(), ys.max(), xs.min(), xs.max())
         edges = set()
         for a, b in ((labels[:,
                              1:], labels[:, :-1]), (labels[1:], labels[:-1])):
@@ -112,9 +154,20 @@ class MergeProposalGenerator:
         total = labels.size
         regions = list(masks.values())
 
+        def joint_box(u, v):
+            a, b = box[u], box[v]
+            return (min(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]),
+                    max(a[3], b[3]))
+
         def cost(u, v):
-            return (np.linalg.norm(colour[u] - colour[v]) / 100 +
-                    (size[u] + size[v]) / total)
+            value = (np.linalg.norm(colour[u] - colour[v]) / 100 +
+                     (size[u] + size[v]) / total)
+            if fill_weight:
+                top, bottom, left, right = joint_box(u, v)
+                gap = ((bottom - top + 1) * (right - left + 1) - size[u] -
+                       size[v])
+                value += fill_weight * gap / total
+            return value
 
         while edges:
             u, v = min(edges, key=lambda e: cost(*e))
@@ -123,6 +176,7 @@ class MergeProposalGenerator:
             size[new] = size[u] + size[v]
             colour[new] = (colour[u] * size[u] +
                            colour[v] * size[v]) / size[new]
+            box[new] = joint_box(u, v)
             regions.append(masks[new])
             edges = {
                 (min(new if x in (u, v) else x, new if y in (u, v) else y),
@@ -131,7 +185,7 @@ class MergeProposalGenerator:
             }
             edges = {e for e in edges if e[0] != e[1]}
             for old in (u, v):
-                del masks[old], colour[old], size[old]
+                del masks[old], colour[old], size[old], box[old]
         return regions
 
 
