@@ -3,6 +3,7 @@
 of DOCS."""
 import pytest
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
@@ -291,6 +292,73 @@ def test_cosegnet_positive_pairs_train_everything():
     sum(v for k, v in losses.items() if k.startswith('loss')).backward()
     assert all(g is not None and g.abs().sum() > 0
                for g in conditional_grads(head))
+
+
+def object_pooled_cosegnet_head():
+    torch.manual_seed(0)
+    head = small_cosegnet_head()
+    head.decision_gate.pool = 'object'
+    # BN in the conditional decoder, to see whose statistics it keeps
+    head.conditional_decoder.stage_convs[0].append(nn.BatchNorm2d(4))
+    return head
+
+
+def test_object_pooled_gate_keeps_conditional_training():
+    head = object_pooled_cosegnet_head()
+    bn = head.conditional_decoder.stage_convs[0][-1]
+    losses = head.loss(
+        cosegnet_inputs(4), 2, pair_samples([0, 0], [0, 1, 0, 2]))
+    assert 'loss_ce' not in losses
+    sum(v for k, v in losses.items() if k.startswith('loss')).backward()
+    # negatives were decoded for their foreground, but trained nothing
+    # after cT9 and left its BN statistics alone
+    assert all(g is None for g in conditional_grads(head))
+    assert bn.num_batches_tracked.item() == 0
+    assert head.conditional_decoder.training and head.conv_seg.training
+    assert head.decision_gate.decision[0].weight.grad.abs().sum() > 0
+
+
+def test_object_pooled_gate_embeds_what_the_head_segments():
+    head = object_pooled_cosegnet_head()
+    head.eval()
+    inputs = cosegnet_inputs(2)
+    calls = []
+    embed = head.decision_gate.embed
+
+    def record(feats, foreground=None):
+        calls.append(foreground)
+        return embed(feats, foreground)
+
+    head.decision_gate.embed = record
+    logits, _ = head.predict_with_scores(inputs, 2, (8, 8))
+    (foreground, ) = calls
+    # the foreground the gate pools over is the head's own prediction
+    raw = head.forward(inputs, 2)
+    assert torch.allclose(foreground, raw.sigmoid())
+
+
+def test_decision_gate_pools_over_the_predicted_object():
+    gate = DecisionGate(2, metric_channels=(4, 3), pool='object')
+    feats = torch.zeros(1, 2, 4, 4)
+    feats[:, 0, :2] = 1.0  # the object's rows
+    feats[:, 1, 2:] = 1.0  # the background's
+    foreground = torch.zeros(1, 1, 8, 8)
+    foreground[..., :4, :] = 1.0
+    # 8 object cells of weight 1 + c, 8 background cells of weight c (the
+    # constant added to the weights)
+    c = 1e-3
+    pooled = torch.tensor([[8 * (1 + c), 8 * c]]) / (8 * (1 + c) + 8 * c)
+    expected = gate.metric(pooled)
+    assert torch.allclose(gate.embed(feats, foreground), expected, atol=1e-5)
+    # an empty prediction gives the global average
+    assert torch.allclose(
+        gate.embed(feats, torch.zeros(1, 1, 8, 8)),
+        gate.metric(feats.mean(dim=(2, 3))),
+        atol=1e-5)
+    with pytest.raises(ValueError, match='foreground'):
+        gate.embed(feats)
+    with pytest.raises(ValueError, match='pool'):
+        DecisionGate(2, pool='max')
 
 
 def test_decision_gate_triplets_come_from_the_batch():

@@ -96,6 +96,17 @@ class BaseCoSegHead(BaseModule, metaclass=ABCMeta):
         """Logits and the feature map the decision gate embeds."""
         return (self.forward(inputs, group_size), inputs[self.gate_in_index])
 
+    def gate_foreground(self, seg_logits: Tensor) -> Optional[Tensor]:
+        """(B, 1, h, w) foreground probability of the logits, without
+        gradient, for a decision gate that pools over the predicted object
+        (``DecisionGate(pool='object')``); None for any other gate."""
+        if self.decision_gate is None or self.decision_gate.pool != 'object':
+            return None
+        with torch.no_grad():
+            if seg_logits.shape[1] == 1:
+                return seg_logits.sigmoid()
+            return seg_logits.softmax(dim=1)[:, 1:2]
+
     def loss(self,
              inputs: Tuple[Tensor],
              group_size: int,
@@ -109,7 +120,8 @@ class BaseCoSegHead(BaseModule, metaclass=ABCMeta):
         losses = self.loss_by_feat(seg_logits, batch_data_samples)
         losses.update(
             self.decision_gate.loss(
-                gate_feats, *group_labels(batch_data_samples, group_size)))
+                gate_feats, *group_labels(batch_data_samples, group_size),
+                self.gate_foreground(seg_logits)))
         return losses
 
     def predict(self,
@@ -129,7 +141,8 @@ class BaseCoSegHead(BaseModule, metaclass=ABCMeta):
             return self.predict_by_feat(seg_logits, size), None
         seg_logits, gate_feats = self.forward_with_gate_feats(
             inputs, group_size)
-        scores = self.decision_gate.scores(gate_feats, group_size)
+        scores = self.decision_gate.scores(gate_feats, group_size,
+                                           self.gate_foreground(seg_logits))
         seg_logits = self.decision_gate.gate(seg_logits, scores)
         return self.predict_by_feat(seg_logits, size), scores
 

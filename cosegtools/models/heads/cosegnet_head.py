@@ -131,14 +131,18 @@ class CoSegNetHead(BaseCoSegHead):
              train_cfg=None) -> dict:
         has_common, class_idx = group_labels(batch_data_samples, group_size)
         mid = self.decode_metric_stage(inputs)
-        losses = self.decision_gate.loss(mid, has_common, class_idx)
         rows = [
             n * group_size + g for n, common in enumerate(has_common) if common
             for g in range(group_size)
         ]
+        seg_logits = None
         if rows:
             seg_logits = self.decode_rest(
                 mid, inputs, torch.tensor(rows, device=mid.device))
+        losses = self.decision_gate.loss(
+            mid, has_common, class_idx,
+            self.predicted_foreground(mid, inputs, rows, seg_logits))
+        if rows:
             weight = self.decision_gate.loss_weights['positive']
             mask_losses = self.loss_by_feat(
                 seg_logits, [batch_data_samples[r] for r in rows])
@@ -146,3 +150,35 @@ class CoSegNetHead(BaseCoSegHead):
                 losses[name] = value * weight if name.startswith(
                     'loss') else value
         return losses
+
+    def predicted_foreground(self, mid: Tensor, inputs: Sequence[Tensor],
+                             rows: List[int],
+                             seg_logits: Optional[Tensor]) -> Optional[Tensor]:
+        """Foreground of every image of the batch for a gate that pools over
+        the predicted object (else None). The positive ``rows`` have their
+        logits already; the others are decoded without gradient and with
+        the conditional decoder in eval mode, so that, as in conditional
+        training, negative pairs neither train it nor move its BN
+        statistics."""
+        if self.decision_gate.pool != 'object':
+            return None
+        positive = set(rows)
+        others = [r for r in range(mid.shape[0]) if r not in positive]
+        parts = {}
+        if rows:
+            parts.update(zip(rows, seg_logits.detach()))
+        if others:
+            modules = (self.conditional_decoder, self.conv_seg)
+            modes = [m.training for m in modules]
+            try:
+                for m in modules:
+                    m.eval()
+                with torch.no_grad():
+                    decoded = self.decode_rest(
+                        mid, inputs, torch.tensor(others, device=mid.device))
+            finally:
+                for m, mode in zip(modules, modes):
+                    m.train(mode)
+            parts.update(zip(others, decoded))
+        logits = torch.stack([parts[r] for r in range(mid.shape[0])])
+        return self.gate_foreground(logits)

@@ -20,9 +20,14 @@ from .groups import group_pairs, mean_over_others
 class DecisionGate(BaseModule):
     """Metric embedding + pairwise decision, and the gating of the masks.
 
-    - metric network: global average pooling, FC ``metric_channels[0]`` +
+    - metric network: pooling (``pool``), FC ``metric_channels[0]`` +
       ReLU, FC ``metric_channels[1]`` (CoSegNet: 128, 64), trained with the
-      triplet loss on squared distances (margin 1);
+      triplet loss on squared distances (margin 1). ``pool='mean'`` is
+      CoSegNet's global average; ``pool='object'`` averages the feature
+      map weighted by the image's predicted foreground probability (given
+      by the head, without gradient), so that the embedding describes the
+      object the head segments rather than the whole scene (not in the
+      paper);
     - decision network on the two embeddings of a pair: FC
       ``decision_channels`` + ReLU, FC 1, sigmoid (CoSegNet: 32), trained
       with binary cross-entropy against ``has_common``. It sees the pair as
@@ -42,6 +47,7 @@ class DecisionGate(BaseModule):
         margin (float): triplet margin.
         threshold (float): decision threshold on the probability.
         pair_features (str): ``'concat'`` or ``'symmetric'``, see above.
+        pool (str): ``'mean'`` or ``'object'``, see above.
         loss_weights (dict): weights of ``loss_triplet`` and
             ``loss_decision`` for positive and negative groups (CoSegNet:
             0.33 and 0.5).
@@ -55,12 +61,17 @@ class DecisionGate(BaseModule):
                  threshold: float = 0.5,
                  loss_weights: dict = dict(positive=0.33, negative=0.5),
                  pair_features: str = 'concat',
+                 pool: str = 'mean',
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if pair_features not in ('concat', 'symmetric'):
             raise ValueError('DecisionGate: pair_features must be '
                              f"'concat' or 'symmetric', got {pair_features!r}")
+        if pool not in ('mean', 'object'):
+            raise ValueError("DecisionGate: pool must be 'mean' or "
+                             f"'object', got {pool!r}")
         self.pair_features = pair_features
+        self.pool = pool
         self.margin = margin
         self.threshold = threshold
         self.loss_weights = dict(loss_weights)
@@ -71,9 +82,25 @@ class DecisionGate(BaseModule):
             nn.Linear(2 * metric_channels[1], decision_channels),
             nn.ReLU(inplace=True), nn.Linear(decision_channels, 1))
 
-    def embed(self, feats: Tensor) -> Tensor:
-        """(B, C, h, w) -> (B, metric_channels[1])."""
-        return self.metric(feats.mean(dim=(2, 3)))
+    def embed(self,
+              feats: Tensor,
+              foreground: Optional[Tensor] = None) -> Tensor:
+        """(B, C, h, w) -> (B, metric_channels[1]); ``foreground`` (B, 1, H,
+        W), the predicted foreground probability, is needed with
+        ``pool='object'`` (a small constant is added to it, so that an
+        empty prediction gives the global average)."""
+        if self.pool == 'mean':
+            return self.metric(feats.mean(dim=(2, 3)))
+        if foreground is None:
+            raise ValueError("DecisionGate(pool='object') needs the "
+                             'predicted foreground of the images')
+        weight = F.interpolate(
+            foreground.detach().to(feats.dtype),
+            size=feats.shape[2:],
+            mode='bilinear',
+            align_corners=False) + 1e-3
+        pooled = (feats * weight).sum(dim=(2, 3)) / weight.sum(dim=(2, 3))
+        return self.metric(pooled)
 
     def pair_logits(self, embeddings: Tensor, group_size: int) -> Tensor:
         """Decision logits of every ordered pair (:func:`group_pairs`
@@ -85,10 +112,13 @@ class DecisionGate(BaseModule):
             first, second = (first - second).abs(), first * second
         return self.decision(torch.cat([first, second], dim=1)).squeeze(1)
 
-    def scores(self, feats: Tensor, group_size: int) -> Tensor:
+    def scores(self,
+               feats: Tensor,
+               group_size: int,
+               foreground: Optional[Tensor] = None) -> Tensor:
         """Per-image probability that it shares an object with the rest of
         its group: (N*G, )."""
-        logits = self.pair_logits(self.embed(feats), group_size)
+        logits = self.pair_logits(self.embed(feats, foreground), group_size)
         return mean_over_others(torch.sigmoid(logits), group_size)
 
     def gate(self, seg_logits: Tensor, scores: Tensor) -> Tensor:
@@ -105,8 +135,11 @@ class DecisionGate(BaseModule):
             empty[:, 1:] = -1e4
         return torch.where(keep, seg_logits, empty)
 
-    def loss(self, feats: Tensor, has_common: List[int],
-             class_idx: Optional[List[int]]) -> dict:
+    def loss(self,
+             feats: Tensor,
+             has_common: List[int],
+             class_idx: Optional[List[int]],
+             foreground: Optional[Tensor] = None) -> dict:
         """Triplet and decision losses on a batch of pairs.
 
         Group ``n`` is rows (2n, 2n+1). A positive pair gives the triplet
@@ -120,8 +153,10 @@ class DecisionGate(BaseModule):
             has_common (list[int]): per group.
             class_idx (list[int], optional): per image; without it no
                 triplets are formed.
+            foreground (Tensor, optional): (2N, 1, H, W), for
+                ``pool='object'``.
         """
-        embeddings = self.embed(feats)
+        embeddings = self.embed(feats, foreground)
         num_groups = len(has_common)
         if embeddings.shape[0] != 2 * num_groups:
             raise ValueError('DecisionGate.loss trains on pairs; got '
