@@ -330,7 +330,7 @@ def test_object_pooled_gate_embeds_what_the_head_segments():
         return embed(feats, foreground)
 
     head.decision_gate.embed = record
-    logits, _ = head.predict_with_scores(inputs, 2, (8, 8))
+    head.predict_with_scores(inputs, 2, (8, 8))
     (foreground, ) = calls
     # the foreground the gate pools over is the head's own prediction
     raw = head.forward(inputs, 2)
