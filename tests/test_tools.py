@@ -481,6 +481,14 @@ def test_train_all_script_trains_tests_and_tabulates(tmp_path):
         env=dict(os.environ, PYTHON=PYTHON))
     assert proc.returncode == 2 and '--iters must be a positive' in (
         proc.stderr)
+    proc = run_process(
+        ['bash', 'tools/benchmarks/train_all.sh', root, '--time-budget', '0'],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHON=PYTHON))
+    assert proc.returncode == 2 and '--time-budget must be a positive' in (
+        proc.stderr)
 
 
 def test_overlay_outlines_the_mask_in_a_colour_that_contrasts():

@@ -5,7 +5,8 @@ import os
 
 import cosegtools  # noqa: F401  (applies the stack work-arounds first)
 from cosegtools.engine import CheckpointError, load_checkpoint_strict
-from cosegtools.utils import build_runner, load_run_config, run_tool
+from cosegtools.utils import (UsageError, build_runner, load_run_config,
+                              run_tool, set_schedule_length)
 from mmengine.config import DictAction
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
@@ -22,6 +23,19 @@ def parse_args():
         help='resume from the latest checkpoint in the work dir')
     parser.add_argument(
         '--amp', action='store_true', help='automatic mixed precision')
+    parser.add_argument(
+        '--max-iters',
+        type=int,
+        help='train this many iterations; the learning-rate schedule (its '
+        'phases that run to the end) and a validation or checkpoint interval '
+        'of the whole schedule follow')
+    parser.add_argument(
+        '--time-budget',
+        type=float,
+        metavar='SECONDS',
+        help='fit the schedule into this wall-clock time: the speed is '
+        'measured while training and the schedule\'s end moved to match '
+        '(TimeBudgetHook)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -70,6 +84,18 @@ def train(args):
         else:
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.loss_scale = 'dynamic'
+    if args.max_iters is not None:
+        set_schedule_length(cfg, args.max_iters)
+    if args.time_budget is not None:
+        if not args.time_budget > 0:
+            raise UsageError(
+                f'--time-budget must be > 0 seconds, got {args.time_budget}')
+        if 'max_iters' not in (cfg.get('train_cfg') or {}):
+            raise UsageError('--time-budget needs an iteration-based config '
+                             '(train_cfg.max_iters)')
+        cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [
+            dict(type='TimeBudgetHook', seconds=args.time_budget)
+        ]
     cfg.resume = args.resume
     runner = build_runner(cfg)
     if args.resume:

@@ -128,6 +128,42 @@ def load_run_config(config_path,
     return cfg
 
 
+def set_schedule_length(cfg, max_iters):
+    """Sets an iteration-based config's training length to ``max_iters``.
+
+    Every iteration-based parameter scheduler keeps its share of the
+    schedule (its ``begin`` and ``end`` are scaled by the ratio of the new
+    to the old length, so warm-up and decay stretch or shrink together); a
+    validation or checkpoint interval of the whole old schedule becomes the
+    new length, shorter ones are kept.
+    """
+    train_cfg = cfg.get('train_cfg') or {}
+    if 'max_iters' not in train_cfg:
+        raise ValueError('--max-iters needs an iteration-based config '
+                         '(train_cfg.max_iters)')
+    if int(max_iters) < 1:
+        raise ValueError(f'--max-iters must be >= 1, got {max_iters}')
+    old = train_cfg['max_iters']
+    ratio = max_iters / old
+    schedulers = cfg.get('param_scheduler') or []
+    if isinstance(schedulers, dict):
+        schedulers = [schedulers]
+    for scheduler in schedulers:
+        if scheduler.get('by_epoch', True) is not False:
+            continue
+        begin = round(scheduler.get('begin', 0) * ratio)
+        end = scheduler.get('end', float('inf'))
+        scheduler['begin'] = begin
+        if end != float('inf'):
+            scheduler['end'] = max(round(end * ratio), begin + 1)
+    if train_cfg.get('val_interval', 0) >= old:
+        train_cfg['val_interval'] = max_iters
+    checkpoint = (cfg.get('default_hooks') or {}).get('checkpoint') or {}
+    if checkpoint.get('interval', 0) >= old:
+        checkpoint['interval'] = max_iters
+    train_cfg['max_iters'] = max_iters
+
+
 def set_proposal_cache(cfg):
     """Points every ``LoadObjectProposals`` of the training pipeline that
     has no ``cache_dir`` at ``<work_dir>/proposals``."""

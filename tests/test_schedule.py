@@ -1,0 +1,111 @@
+"""Schedule length: ``tools/train.py --max-iters`` and ``--time-budget``."""
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.model import BaseModel
+from mmengine.runner import Runner
+
+import cosegtools.engine.hooks.time_budget_hook as time_budget_module
+from cosegtools.engine import TimeBudgetHook
+from cosegtools.utils import set_schedule_length
+from coseg_fixtures import REPO_ROOT
+
+LITE2_DOCS = osp.join(
+    REPO_ROOT, 'configs/docs/docs-lovasz-ema_effnet-lite2_1xb8-2500_'
+    'voc-pair-224x224.py')
+
+
+def test_max_iters_scales_warm_up_and_decay_with_the_schedule():
+    cfg = Config.fromfile(LITE2_DOCS)
+    warm_up, decay = cfg.param_scheduler
+    assert (warm_up.end, decay.begin, decay.end) == (100, 100, 2500)
+    assert cfg.train_cfg.max_iters == 2500
+    set_schedule_length(cfg, 20000)
+    assert cfg.train_cfg.max_iters == 20000
+    assert (warm_up.begin, warm_up.end) == (0, 800)
+    assert (decay.begin, decay.end) == (800, 20000)
+    # intervals shorter than the schedule are kept
+    assert cfg.train_cfg.val_interval == 500
+    # shorter than the warm-up was: every phase still has an iteration
+    set_schedule_length(cfg, 2)
+    assert warm_up.end > warm_up.begin and decay.end > decay.begin
+    assert decay.end == 2
+    with pytest.raises(ValueError, match='--max-iters must be >= 1'):
+        set_schedule_length(cfg, 0)
+
+
+class FakeClock:
+    """A clock on which each training iteration takes one second."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+class LinearModel(BaseModel):
+
+    def __init__(self, clock):
+        super().__init__()
+        self.linear = torch.nn.Linear(2, 1)
+        self.clock = clock
+
+    def forward(self, inputs, mode='loss'):
+        self.clock.now += 1.0
+        return dict(loss=self.linear(inputs).pow(2).mean())
+
+
+def test_time_budget_stretches_the_schedule_to_fill_the_budget(
+        tmp_path, monkeypatch):
+    # one second per iteration: a 20 s budget is 20 iterations, not the
+    # config's 4
+    clock = FakeClock()
+    monkeypatch.setattr(time_budget_module.time, 'perf_counter', clock)
+    eta_min = 1e-3
+    runner = Runner(
+        model=LinearModel(clock),
+        work_dir=str(tmp_path),
+        train_dataloader=dict(
+            dataset=[dict(inputs=torch.ones(2)) for _ in range(4)],
+            sampler=dict(type='InfiniteSampler', shuffle=False),
+            batch_size=1,
+            collate_fn=dict(type='default_collate')),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
+        param_scheduler=[
+            dict(
+                type='LinearLR',
+                start_factor=0.5,
+                begin=0,
+                end=2,
+                by_epoch=False),
+            dict(
+                type='PolyLR',
+                eta_min=eta_min,
+                power=1.0,
+                begin=2,
+                end=4,
+                by_epoch=False)
+        ],
+        train_cfg=dict(by_epoch=False, max_iters=4),
+        custom_hooks=[TimeBudgetHook(seconds=20, interval=8)],
+        default_hooks=dict(
+            checkpoint=dict(
+                type='CheckpointHook', interval=100, by_epoch=False)))
+    runner.train()
+    warm_up, decay = runner.param_schedulers
+    assert runner.iter == 20
+    assert osp.isfile(osp.join(str(tmp_path), 'iter_20.pth'))
+    # the old end was moved before the checkpoint hook saw it as the last
+    assert not osp.exists(osp.join(str(tmp_path), 'iter_4.pth'))
+    assert warm_up.end == 2 and decay.end == 20
+    # the decay ran to its minimum at the new end, not at iteration 4
+    lr = runner.optim_wrapper.get_lr()['lr'][0]
+    assert lr == pytest.approx(eta_min, abs=1e-6)
+
+
+def test_time_budget_rejects_a_budget_that_is_not_positive():
+    with pytest.raises(ValueError, match='seconds must be > 0'):
+        TimeBudgetHook(seconds=0)
