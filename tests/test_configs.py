@@ -10,7 +10,7 @@ from coseg_fixtures import (MATCHING_FIXTURES, REPO_ROOT, run_process,
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-from cosegtools.registry import DATA_SAMPLERS, DATASETS, MODELS
+from cosegtools.registry import DATA_SAMPLERS, DATASETS, HOOKS, MODELS
 from cosegtools.utils import check_default_scope
 
 CONFIGS = sorted(
@@ -80,6 +80,12 @@ def check_config(path, data_root):
     for key in ('optim_wrapper', 'train_cfg', 'test_evaluator',
                 'default_hooks'):
         assert key in cfg, f'{path}: no {key}'
+    # the Runner replaces its default hook by a config's whole entry: an
+    # entry without its type (a partial override) stops training
+    for hook in list(cfg.default_hooks.values()) + list(
+            cfg.get('custom_hooks') or []):
+        if hook is not None:
+            HOOKS.build(hook)
     return cfg, model
 
 

@@ -36,6 +36,16 @@ def test_max_iters_scales_warm_up_and_decay_with_the_schedule():
         set_schedule_length(cfg, 0)
 
 
+def test_max_iters_scales_the_milestones_of_a_step_schedule():
+    cfg = Config.fromfile(
+        osp.join(REPO_ROOT, 'configs/macosnet/'
+                 'macosnet_r101_1xb16-adam5e-8_voc-weak-240x240.py'))
+    assert cfg.param_scheduler[0].milestones == [20000]
+    set_schedule_length(cfg, 40)  # a fortieth of the 40k schedule
+    assert cfg.param_scheduler[0].milestones == [20]
+    assert cfg.param_scheduler[0].end == 40
+
+
 class FakeClock:
     """A clock on which each training iteration takes one second."""
 

@@ -491,6 +491,28 @@ def test_train_all_script_trains_tests_and_tabulates(tmp_path):
         proc.stderr)
 
 
+def test_smoke_paper_configs_runs_a_config_from_random_weights(tmp_path):
+    # the paper-setting CoSegNet config names an ImageNet checkpoint that is
+    # not there: the smoke run switches the init off and still trains
+    root = write_class_folder(str(tmp_path / 'data'), per_class=4)
+    out = str(tmp_path / 'smoke')
+    config = 'configs/cosegnet/cosegnet_vgg16_1xb3-100k_voc-pair-224x224.py'
+    log = run([
+        'bash', 'tools/benchmarks/smoke_paper_configs.sh', root, '--iters',
+        '1', '--out', out, config
+    ],
+              env=dict(PYTHON=PYTHON))
+    with open(osp.join(out, 'smoke.md')) as f:
+        rows = [line.split('|')[1:-1] for line in f if line.startswith('|')]
+    assert len(rows) == 3  # header, rule, one config
+    name, iters, seconds, memory, result = (c.strip() for c in rows[2])
+    assert name == 'cosegnet_vgg16_1xb3-100k_voc-pair-224x224'
+    assert iters == '1' and float(seconds) > 0 and result == 'ok'
+    assert memory == '-'  # no GPU
+    assert not glob.glob(osp.join(out, name, '*.pth'))  # no checkpoint
+    assert 'cosegnet_vgg16_1xb3-100k_voc-pair-224x224: ok' in log
+
+
 def test_overlay_outlines_the_mask_in_a_colour_that_contrasts():
     from cosegtools.engine.hooks.output_hook import overlay
     image = np.full((40, 50, 3), 128, np.uint8)

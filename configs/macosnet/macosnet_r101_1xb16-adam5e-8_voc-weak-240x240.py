@@ -14,7 +14,7 @@
 _base_ = [
     '../_base_/models/macosnet_effnet-lite0.py',
     '../_base_/datasets/voc_coseg_weak_240x240.py',
-    '../_base_/default_runtime.py'
+    '../_base_/default_runtime.py', '../_base_/schedules/schedule_1k_adamw.py'
 ]
 data_preprocessor = dict(
     type='CoSegDataPreProcessor',
@@ -66,7 +66,7 @@ model = dict(
 train_dataloader = dict(batch_size=16, num_workers=4)
 max_iters = 40000
 optim_wrapper = dict(
-    type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-4))
+    _delete_=True, type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-4))
 # 1e-4 * 5e-4 = 5e-8 from the start of stage two
 param_scheduler = [
     dict(
@@ -79,8 +79,6 @@ param_scheduler = [
 ]
 train_cfg = dict(
     type='IterBasedTrainLoop', max_iters=max_iters, val_interval=2000)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
 default_hooks = dict(checkpoint=dict(interval=2000))
 model_wrapper_cfg = dict(
     type='MMDistributedDataParallel', find_unused_parameters=True)

@@ -132,8 +132,9 @@ def set_schedule_length(cfg, max_iters):
     """Sets an iteration-based config's training length to ``max_iters``.
 
     Every iteration-based parameter scheduler keeps its share of the
-    schedule (its ``begin`` and ``end`` are scaled by the ratio of the new
-    to the old length, so warm-up and decay stretch or shrink together); a
+    schedule (its ``begin``, ``end`` and ``milestones`` are scaled by the
+    ratio of the new to the old length, so warm-up and decay stretch or
+    shrink together); a
     validation or checkpoint interval of the whole old schedule becomes the
     new length, shorter ones are kept.
     """
@@ -156,6 +157,10 @@ def set_schedule_length(cfg, max_iters):
         scheduler['begin'] = begin
         if end != float('inf'):
             scheduler['end'] = max(round(end * ratio), begin + 1)
+        if 'milestones' in scheduler:  # MultiStepLR
+            scheduler['milestones'] = [
+                max(round(m * ratio), 1) for m in scheduler['milestones']
+            ]
     if train_cfg.get('val_interval', 0) >= old:
         train_cfg['val_interval'] = max_iters
     checkpoint = (cfg.get('default_hooks') or {}).get('checkpoint') or {}
