@@ -58,26 +58,27 @@ class FakeClock:
 
 class LinearModel(BaseModel):
 
-    def __init__(self, clock):
+    def __init__(self, clock, slow_every=0, slow_seconds=0.0):
         super().__init__()
         self.linear = torch.nn.Linear(2, 1)
         self.clock = clock
+        self.slow_every = slow_every
+        self.slow_seconds = slow_seconds
+        self.steps = 0
 
     def forward(self, inputs, mode='loss'):
+        self.steps += 1
         self.clock.now += 1.0
+        if self.slow_every and self.steps % self.slow_every == 0:
+            self.clock.now += self.slow_seconds  # e.g. a validation
         return dict(loss=self.linear(inputs).pow(2).mean())
 
 
-def test_time_budget_stretches_the_schedule_to_fill_the_budget(
-        tmp_path, monkeypatch):
-    # one second per iteration: a 20 s budget is 20 iterations, not the
-    # config's 4
-    clock = FakeClock()
-    monkeypatch.setattr(time_budget_module.time, 'perf_counter', clock)
-    eta_min = 1e-3
+def train_with_budget(work_dir, clock, model, seconds, interval, max_iters,
+                      eta_min=1e-3):
     runner = Runner(
-        model=LinearModel(clock),
-        work_dir=str(tmp_path),
+        model=model,
+        work_dir=work_dir,
         train_dataloader=dict(
             dataset=[dict(inputs=torch.ones(2)) for _ in range(4)],
             sampler=dict(type='InfiniteSampler', shuffle=False),
@@ -96,17 +97,29 @@ def test_time_budget_stretches_the_schedule_to_fill_the_budget(
                 eta_min=eta_min,
                 power=1.0,
                 begin=2,
-                end=4,
+                end=max_iters,
                 by_epoch=False)
         ],
-        train_cfg=dict(by_epoch=False, max_iters=4),
-        custom_hooks=[TimeBudgetHook(seconds=20, interval=8)],
+        train_cfg=dict(by_epoch=False, max_iters=max_iters),
+        custom_hooks=[TimeBudgetHook(seconds=seconds, interval=interval)],
         default_hooks=dict(
             checkpoint=dict(
-                type='CheckpointHook', interval=100, by_epoch=False)))
+                type='CheckpointHook', interval=1000, by_epoch=False)))
     runner.train()
-    warm_up, decay = runner.param_schedulers
+    return runner
+
+
+def test_time_budget_stretches_the_schedule_to_fill_the_budget(
+        tmp_path, monkeypatch):
+    # one second per iteration: a 20 s budget is 20 iterations, not the
+    # config's 4
+    clock = FakeClock()
+    monkeypatch.setattr(time_budget_module.time, 'perf_counter', clock)
+    eta_min = 1e-3
+    runner = train_with_budget(
+        str(tmp_path), clock, LinearModel(clock), 20, 8, 4, eta_min=eta_min)
     assert runner.iter == 20
+    warm_up, decay = runner.param_schedulers
     assert osp.isfile(osp.join(str(tmp_path), 'iter_20.pth'))
     # the old end was moved before the checkpoint hook saw it as the last
     assert not osp.exists(osp.join(str(tmp_path), 'iter_4.pth'))
@@ -114,6 +127,17 @@ def test_time_budget_stretches_the_schedule_to_fill_the_budget(
     # the decay ran to its minimum at the new end, not at iteration 4
     lr = runner.optim_wrapper.get_lr()['lr'][0]
     assert lr == pytest.approx(eta_min, abs=1e-6)
+
+
+def test_time_budget_counts_recurring_slow_iterations(tmp_path, monkeypatch):
+    # every 37th iteration takes 18.5 s more (as a validation would): 1.5 s
+    # per iteration on average, so a 300 s budget is about 200 iterations
+    clock = FakeClock()
+    monkeypatch.setattr(time_budget_module.time, 'perf_counter', clock)
+    model = LinearModel(clock, slow_every=37, slow_seconds=18.5)
+    runner = train_with_budget(str(tmp_path), clock, model, 300, 50, 100)
+    assert 190 <= runner.iter <= 210
+    assert clock.now <= 300 * 1.05
 
 
 def test_time_budget_rejects_a_budget_that_is_not_positive():

@@ -473,22 +473,15 @@ def test_train_all_script_trains_tests_and_tabulates(tmp_path):
     assert 0 <= float(mj) <= 100 and 0 <= float(mp) <= 100
     assert f'{name}: test mJ {mj}' in log
     # bad input stops before any training
-    proc = run_process(
-        ['bash', 'tools/benchmarks/train_all.sh', root, '--iters', 'x'],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        env=dict(os.environ, PYTHON=PYTHON))
-    assert proc.returncode == 2 and '--iters must be a positive' in (
-        proc.stderr)
-    proc = run_process(
-        ['bash', 'tools/benchmarks/train_all.sh', root, '--time-budget', '0'],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        env=dict(os.environ, PYTHON=PYTHON))
-    assert proc.returncode == 2 and '--time-budget must be a positive' in (
-        proc.stderr)
+    for option, value in (('--iters', 'x'), ('--time-budget', '0')):
+        proc = run_process(
+            ['bash', 'tools/benchmarks/train_all.sh', root, option, value],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            env=dict(os.environ, PYTHON=PYTHON))
+        assert proc.returncode == 2, option
+        assert f'{option} must be a positive' in proc.stderr
 
 
 def test_smoke_paper_configs_runs_a_config_from_random_weights(tmp_path):

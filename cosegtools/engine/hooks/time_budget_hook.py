@@ -11,13 +11,14 @@ from cosegtools.registry import HOOKS
 class TimeBudgetHook(Hook):
     """Fits an iteration-based schedule into a wall-clock budget.
 
-    It measures the seconds per training iteration (from the end of the
-    first iteration, so start-up is not counted) and sets the loop's
-    ``max_iters`` so that training ends when ``seconds`` have passed since
-    it started. The estimate is revised after windows of 4, 8, 16, ...
-    iterations (at most ``interval``), each from its own window, until
-    ``freeze_after`` of the budget has passed (so the end does not move
-    late), and at the last iteration of the schedule so far. Every parameter
+    It measures the seconds per training iteration, averaged over all
+    iterations since the end of the first (start-up is not counted;
+    validation during training is, in the proportion it will recur), and
+    sets the loop's ``max_iters`` so that training ends when ``seconds``
+    have passed since it started. The estimate is revised after windows of
+    4, 8, 16, ... iterations (at most ``interval``) until ``freeze_after`` of
+    the budget has passed (so the end does not move late), and at the last
+    iteration of the schedule so far. Every parameter
     scheduler that ran to the old end of training is moved to the new end
     (warm-up and other early phases keep their iterations), so the learning
     rate still decays to its minimum; validation at the end of training and
@@ -52,13 +53,13 @@ class TimeBudgetHook(Hook):
         self.interval = int(interval)
         self.freeze_after = float(freeze_after)
         self._start: Optional[float] = None
-        self._last: Optional[tuple] = None  # (iterations done, time)
+        self._first: Optional[tuple] = None  # (iterations done, time)
         self._window = 4
         self._next = 0
 
     def before_train(self, runner) -> None:
         self._start = time.perf_counter()
-        self._last = None
+        self._first = None
         self._window = min(4, self.interval)
 
     def after_train_iter(self,
@@ -67,8 +68,8 @@ class TimeBudgetHook(Hook):
                          data_batch=None,
                          outputs=None) -> None:
         done = runner.iter + 1
-        if self._last is None:  # the first iteration: start-up included
-            self._last = (done, time.perf_counter())
+        if self._first is None:  # the first iteration: start-up included
+            self._first = (done, time.perf_counter())
             self._next = done + self._window
             return
         # revise at the end of a window, and at the schedule's last iteration
@@ -76,9 +77,8 @@ class TimeBudgetHook(Hook):
         if done < self._next and done < runner.train_loop.max_iters:
             return
         now = time.perf_counter()
-        last_done, last_time = self._last
-        per_iter = (now - last_time) / (done - last_done)
-        self._last = (done, now)
+        first_done, first_time = self._first
+        per_iter = (now - first_time) / (done - first_done)
         self._window = min(2 * self._window, self.interval)
         self._next = done + self._window
         elapsed = now - self._start
