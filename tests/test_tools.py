@@ -486,24 +486,34 @@ def test_train_all_script_trains_tests_and_tabulates(tmp_path):
 
 def test_smoke_paper_configs_runs_a_config_from_random_weights(tmp_path):
     # the paper-setting CoSegNet config names an ImageNet checkpoint that is
-    # not there: the smoke run switches the init off and still trains
+    # not there: the smoke run switches the init off and still trains; a
+    # config that fails gets its row and does not stop the others
     root = write_class_folder(str(tmp_path / 'data'), per_class=4)
     out = str(tmp_path / 'smoke')
     config = 'configs/cosegnet/cosegnet_vgg16_1xb3-100k_voc-pair-224x224.py'
-    log = run([
+    broken = str(tmp_path / 'broken.py')
+    with open(broken, 'w') as f:
+        f.write(f"_base_ = [{osp.join(REPO_ROOT, config)!r}]\n"
+                "model = dict(backbone=dict(type='NoSuchBackbone'))\n")
+    proc = run_process([
         'bash', 'tools/benchmarks/smoke_paper_configs.sh', root, '--iters',
-        '1', '--out', out, config
+        '1', '--out', out, broken, config
     ],
-              env=dict(PYTHON=PYTHON))
+                       cwd=REPO_ROOT,
+                       capture_output=True,
+                       text=True,
+                       env=dict(os.environ, PYTHON=PYTHON))
+    assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-3000:]
     with open(osp.join(out, 'smoke.md')) as f:
-        rows = [line.split('|')[1:-1] for line in f if line.startswith('|')]
-    assert len(rows) == 3  # header, rule, one config
-    name, iters, seconds, memory, result = (c.strip() for c in rows[2])
+        rows = [[c.strip() for c in line.split('|')[1:-1]] for line in f
+                if line.startswith('|')]
+    assert len(rows) == 4  # header, rule, two configs
+    assert rows[2][0] == 'broken' and rows[2][4].startswith('failed, see')
+    name, iters, seconds, memory, result = rows[3]
     assert name == 'cosegnet_vgg16_1xb3-100k_voc-pair-224x224'
     assert iters == '1' and float(seconds) > 0 and result == 'ok'
     assert memory == '-'  # no GPU
     assert not glob.glob(osp.join(out, name, '*.pth'))  # no checkpoint
-    assert 'cosegnet_vgg16_1xb3-100k_voc-pair-224x224: ok' in log
 
 
 def test_overlay_outlines_the_mask_in_a_colour_that_contrasts():

@@ -26,9 +26,9 @@ def parse_args():
     parser.add_argument(
         '--max-iters',
         type=int,
-        help='train this many iterations; the learning-rate schedule (its '
-        'phases that run to the end) and a validation or checkpoint interval '
-        'of the whole schedule follow')
+        help='train this many iterations; every phase of the learning-rate '
+        'schedule (warm-up, decay, milestones) keeps its share, and a '
+        'validation or checkpoint interval of the whole schedule follows')
     parser.add_argument(
         '--time-budget',
         type=float,

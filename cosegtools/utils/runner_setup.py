@@ -134,9 +134,8 @@ def set_schedule_length(cfg, max_iters):
     Every iteration-based parameter scheduler keeps its share of the
     schedule (its ``begin``, ``end`` and ``milestones`` are scaled by the
     ratio of the new to the old length, so warm-up and decay stretch or
-    shrink together); a
-    validation or checkpoint interval of the whole old schedule becomes the
-    new length, shorter ones are kept.
+    shrink together); a validation or checkpoint interval of the whole old
+    schedule becomes the new length, shorter ones are kept.
     """
     train_cfg = cfg.get('train_cfg') or {}
     if 'max_iters' not in train_cfg:

@@ -90,7 +90,7 @@ EOF
         END { s = 0; k = 0
               for (r = int(NR / 2) + 1; r <= NR; r++) { s += t[r]; k++ }
               printf "%s | %s | %s", NR, (k ? sprintf("%.3f", s / k) : "-"),
-                     (m ? m : "-") }')
+                     (m ? m : "-") }' || true)
     echo "| $name | $stats | $result |" >> "$TABLE"
     echo "$name: $result"
 done
