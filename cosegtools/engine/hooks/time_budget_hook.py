@@ -1,4 +1,4 @@
-import time
+from time import perf_counter
 from typing import Optional
 
 from mmengine.hooks import Hook
@@ -58,7 +58,7 @@ class TimeBudgetHook(Hook):
         self._next = 0
 
     def before_train(self, runner) -> None:
-        self._start = time.perf_counter()
+        self._start = perf_counter()
         self._first = None
         self._window = min(4, self.interval)
 
@@ -69,14 +69,14 @@ class TimeBudgetHook(Hook):
                          outputs=None) -> None:
         done = runner.iter + 1
         if self._first is None:  # the first iteration: start-up included
-            self._first = (done, time.perf_counter())
+            self._first = (done, perf_counter())
             self._next = done + self._window
             return
         # revise at the end of a window, and at the schedule's last iteration
         # (before the checkpoint hook takes it for the last)
         if done < self._next and done < runner.train_loop.max_iters:
             return
-        now = time.perf_counter()
+        now = perf_counter()
         first_done, first_time = self._first
         per_iter = (now - first_time) / (done - first_done)
         self._window = min(2 * self._window, self.interval)
@@ -106,14 +106,12 @@ class TimeBudgetHook(Hook):
                 scheduler.total_iters = max_iters - scheduler.begin - 1
         loop._max_iters = max_iters
         # a validation interval of the whole old schedule becomes the new one
-        # (the loop re-reads val_interval from dynamic_intervals every
-        # iteration)
+        # (the loop sets val_interval from dynamic_intervals every iteration,
+        # before it decides whether to validate)
         loop.dynamic_intervals = [
             max_iters if interval >= old else interval
             for interval in loop.dynamic_intervals
         ]
-        if loop.val_interval >= old:
-            loop.val_interval = max_iters
         print_log(
             f'TimeBudgetHook: training now ends at iteration {max_iters} '
             f'(was {old})',
