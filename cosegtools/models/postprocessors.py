@@ -189,7 +189,10 @@ class DenseCRFPostProcessor:
                 'pydensecrf2: run `bash tools/install.sh --optional` (or '
                 '`pip install pydensecrf2==1.1`), or pick another '
                 'post-processor (threshold, otsu, grabcut)') from error
-        self.densecrf = densecrf
+        # the class, not the module: a model that holds this post-processor
+        # must stay deep-copyable (EMAHook copies the model; a module cannot
+        # be copied)
+        self.crf_class = densecrf.DenseCRF2D
         self.iterations = iterations
         self.gaussian = dict(sxy=gaussian_sxy, compat=gaussian_compat)
         self.bilateral = dict(
@@ -200,7 +203,7 @@ class DenseCRFPostProcessor:
         h, w = prob.shape
         probs = np.stack([1 - prob, prob]).astype(np.float32)
         unary = -np.log(np.clip(probs, 1e-6, 1.0)).reshape(2, -1)
-        crf = self.densecrf.DenseCRF2D(w, h, 2)
+        crf = self.crf_class(w, h, 2)
         crf.setUnaryEnergy(np.ascontiguousarray(unary))
         crf.addPairwiseGaussian(**self.gaussian)
         rgb = np.ascontiguousarray(image[:, :, ::-1])
