@@ -484,6 +484,35 @@ def test_train_all_script_trains_tests_and_tabulates(tmp_path):
         assert f'{option} must be a positive' in proc.stderr
 
 
+def test_train_all_script_says_when_a_test_log_has_no_metrics(tmp_path):
+    # PYTHON stands in for the interpreter (the script's own hook): training
+    # writes a checkpoint, testing succeeds but prints no metrics; with
+    # --parallel the run used to end with status 1 and no message at all
+    root = write_class_folder(str(tmp_path / 'data'), per_class=4)
+    fake = tmp_path / 'python'
+    fake.write_text(
+        '#!/usr/bin/env bash\n'
+        'if [ "$1" = tools/train.py ]; then\n'
+        '    mkdir -p "$4"; touch "$4/iter_2.pth"\n'
+        '    echo "$4/iter_2.pth" > "$4/last_checkpoint"\n'
+        'fi\n'
+        'echo "no evaluation here"\n')
+    fake.chmod(0o755)
+    config = 'configs/docs/docs_effnet-lite0_1xb8-1k_voc-pair-224x224.py'
+    for mode in ([], ['--parallel']):
+        proc = run_process(
+            ['bash', 'tools/benchmarks/train_all.sh', root, '--out',
+             str(tmp_path / 'all'), *mode, config],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            env=dict(os.environ, PYTHON=str(fake)))
+        assert proc.returncode == 1, mode
+        assert 'no metrics line in' in proc.stderr, mode
+        assert 'docs_effnet-lite0_1xb8-1k_voc-pair-224x224.test.log' in (
+            proc.stderr), mode
+
+
 def test_smoke_paper_configs_runs_a_config_from_random_weights(tmp_path):
     # the paper-setting CoSegNet config names an ImageNet checkpoint that is
     # not there: the smoke run switches the init off and still trains; a

@@ -101,7 +101,10 @@ train_and_test() {
         echo "train_all.sh: testing $config failed, see $OUT/logs/$name.test.log" >&2
         return 1; }
     metrics=$(grep -o 'mP: [0-9.]*  mJ: [0-9.]*  aP: [0-9.]*  aJ: [0-9.]*  pooled_J: [0-9.]*' \
-        "$OUT/logs/$name.test.log" | tail -1)
+        "$OUT/logs/$name.test.log" | tail -1 || true)
+    [ -n "$metrics" ] || {
+        echo "train_all.sh: no metrics line in $OUT/logs/$name.test.log" >&2
+        return 1; }
     read -r _ mp _ mj _ _ _ aj _ pj <<< "$metrics"
     # the iteration of the tested checkpoint (a time budget decides it)
     iters=$(basename "$ckpt" .pth | grep -o '[0-9]*$' || true)
