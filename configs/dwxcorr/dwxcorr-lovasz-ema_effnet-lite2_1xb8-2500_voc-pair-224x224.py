@@ -5,20 +5,10 @@
 # average of the weights (EMAHook) and 2500 iterations. Only the head
 # differs from that DOCS model.
 _base_ = [
-    '../_base_/models/dwxcorr_effnet-lite0.py',
+    '../_base_/models/dwxcorr_effnet-lite2.py',
     '../_base_/datasets/voc_coseg_pair.py', '../_base_/default_runtime.py',
     '../_base_/losses/ce_lovasz.py',
     '../_base_/schedules/schedule_2500_adamw_ema.py'
 ]
-# Lite2's wider stages (as in ../_base_/models/docs_effnet-lite2.py)
-model = dict(
-    backbone=dict(arch='lite2'),
-    decode_head=dict(
-        in_channels=352,
-        skips=[
-            dict(in_index=2, in_channels=120, stage=0),
-            dict(in_index=1, in_channels=48, stage=1),
-            dict(in_index=0, in_channels=24, stage=2),
-        ],
-        loss_decode={{_base_.ce_lovasz_loss}}))
+model = dict(decode_head=dict(loss_decode={{_base_.ce_lovasz_loss}}))
 train_dataloader = dict(sampler=dict(neg_ratio=0.3))
