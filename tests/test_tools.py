@@ -99,6 +99,22 @@ def test_kill_and_resume_gives_the_weights_of_an_uninterrupted_run(tmp_path):
         assert torch.equal(a[key], b[key]), key
 
 
+def test_a_load_from_checkpoint_of_another_model_stops_before_training(
+        tmp_path):
+    config = write_tiny_config(tmp_path, iters=1, ckpt=1)
+    other = str(tmp_path / 'other_model.pth')
+    torch.save({'state_dict': {'encoder.weight': torch.zeros(3, 3)}}, other)
+    work_dir = str(tmp_path / 'work')
+    proc = run_process([
+        PYTHON, 'tools/train.py', config, '--work-dir', work_dir,
+        '--cfg-options', f'load_from={other}'
+    ])
+    assert proc.returncode != 0
+    last = (proc.stdout + proc.stderr).strip().splitlines()[-1]
+    assert 'load_from does not fit' in last and 'other_model.pth' in last
+    assert not glob.glob(osp.join(work_dir, 'iter_*.pth'))
+
+
 def test_two_process_distributed_training_keeps_ranks_identical(tmp_path):
     config = write_tiny_config(tmp_path, iters=3, ckpt=3)
     with open(config, 'a') as f:

@@ -58,18 +58,22 @@ def parse_args():
     return args
 
 
-def check_resume_checkpoint(runner, cfg):
-    """Stops if the checkpoint ``--resume`` would continue from does not fit
-    the model (mmengine would only warn)."""
-    path = cfg.get('load_from') or find_latest_checkpoint(runner.work_dir)
+def check_start_checkpoint(runner, cfg, resume):
+    """Stops if the checkpoint training starts from (``load_from``, or for
+    ``--resume`` the latest one in the work dir) does not fit the model:
+    mmengine would only warn and train a partly random model."""
+    path = cfg.get('load_from')
+    if path is None and resume:
+        path = find_latest_checkpoint(runner.work_dir)
     if path is None:
-        return  # nothing to resume: mmengine trains from the start
+        return  # nothing to load: training starts from the model's init
     model = runner.model.module if is_model_wrapper(
         runner.model) else runner.model
     try:
         load_checkpoint_strict(model, path)
     except CheckpointError as err:
-        raise CheckpointError(f'cannot resume: {err}') from err
+        what = 'cannot resume' if resume else 'load_from does not fit'
+        raise CheckpointError(f'{what}: {err}') from err
 
 
 def train(args):
@@ -98,8 +102,7 @@ def train(args):
         ]
     cfg.resume = args.resume
     runner = build_runner(cfg)
-    if args.resume:
-        check_resume_checkpoint(runner, cfg)
+    check_start_checkpoint(runner, cfg, args.resume)
     runner.train()
 
 
