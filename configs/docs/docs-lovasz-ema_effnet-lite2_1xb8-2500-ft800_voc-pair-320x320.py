@@ -5,7 +5,7 @@
 # The learning rate restarts at 3e-4 (the 288 run's rate at about 80 % of
 # its schedule; not tuned), warms up over 50 iterations and decays to zero;
 # the weight EMA starts from the loaded (EMA) weights. Both runs together
-# train for about 145 minutes on a 2-core CPU.
+# trained for 146-152 minutes on a 2-core CPU (configs/docs/README.md).
 _base_ = [
     '../_base_/models/docs_effnet-lite2.py',
     '../_base_/datasets/voc_coseg_pair-320x320.py',

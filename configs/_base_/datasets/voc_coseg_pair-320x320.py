@@ -1,4 +1,4 @@
-# The PASCAL-VOC pairs of voc_coseg_pair.py with every image size times 10/7
+# The PASCAL-VOC pairs of voc_coseg_pair.py with every image size about 10/7
 # (issue 11, resolution lever, one step above voc_coseg_pair-288x288.py):
 # crops of 320 instead of 224, random resize around 464 instead of 320,
 # testing with the longer side at 352 instead of 256 (11 x 32, so the
