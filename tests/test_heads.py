@@ -390,6 +390,52 @@ def test_decision_gate_losses_by_hand():
     assert torch.allclose(losses['loss_triplet'], expected)
 
 
+def test_decision_gate_trains_on_every_pair_of_the_batch():
+    torch.manual_seed(0)
+    gate = DecisionGate(3, metric_channels=(4, 2), margin=1.0,
+                        train_pairs='batch')
+    feats = torch.randn(6, 3, 2, 2)
+    # groups (0, 1) positive, (2, 3) negative, (4, 5) positive
+    classes = [0, 0, 0, 2, 2, 2]
+    losses = gate.loss(feats, [1, 0, 1], classes)
+    emb = gate.embed(feats)
+    scale = (0.33 + 0.5 + 0.33) / 3
+    same_bce, other_bce, right = [], [], {True: [], False: []}
+    trips = []
+    for a in range(6):
+        for b in range(6):
+            if a == b:
+                continue
+            pair = torch.cat([emb[a], emb[b]])[None]
+            logit = gate.decision(pair).squeeze()
+            same = classes[a] == classes[b]
+            bce = F.binary_cross_entropy_with_logits(
+                logit, torch.tensor(float(same)))
+            (same_bce if same else other_bce).append(bce)
+            right[same].append(float((logit > 0).item() == same))
+            if not same:
+                continue
+            for n in range(6):
+                if classes[n] != classes[a]:
+                    trips.append(
+                        F.relu((emb[a] - emb[b]).pow(2).sum() -
+                               (emb[a] - emb[n]).pow(2).sum() + 1))
+    # 12 same-class and 18 other ordered pairs; 12 * 3 triplets
+    assert len(same_bce) == 12 and len(other_bce) == 18 and len(trips) == 36
+    decision = (torch.stack(same_bce).mean() +
+                torch.stack(other_bce).mean()) / 2
+    assert torch.allclose(losses['loss_decision'], scale * decision)
+    assert torch.allclose(losses['loss_triplet'],
+                          scale * torch.stack(trips).mean())
+    balanced = 50 * (sum(right[True]) / 12 + sum(right[False]) / 18)
+    assert abs(losses['acc_decision'].item() - balanced) < 1e-4
+    # it needs the classes, and says so
+    with pytest.raises(ValueError, match='class_idx'):
+        gate.loss(feats, [1, 0, 1], None)
+    with pytest.raises(ValueError, match='train_pairs'):
+        DecisionGate(3, train_pairs='all')
+
+
 def test_symmetric_decision_is_the_same_for_both_orders_of_a_pair():
     torch.manual_seed(0)
     embeddings = torch.randn(4, 6)

@@ -36,6 +36,14 @@ class DecisionGate(BaseModule):
       matter) or ``'symmetric'`` (``|a - b|`` and ``a * b``: the same for
       both orders, and built from what the triplet loss shapes, the
       distance);
+    - ``train_pairs`` says which pairs train both networks: ``'groups'``
+      (CoSegNet) the pairs the sampler made, one triplet each (see
+      :meth:`loss`); ``'batch'`` every pair of images in the batch,
+      labelled "shares an object" when the two images are of one class (16
+      images give 120 pairs instead of 8), the decision loss the mean of
+      the cross-entropy over the same-class pairs and over the others (each
+      kind counts half, however rare), the triplet loss over every
+      (anchor, positive, negative) of the batch (not in the paper);
     - at test time an image's score is the mean decision probability over
       the other images of its group, and its mask is emptied when the score
       is below ``threshold``.
@@ -48,9 +56,12 @@ class DecisionGate(BaseModule):
         threshold (float): decision threshold on the probability.
         pair_features (str): ``'concat'`` or ``'symmetric'``, see above.
         pool (str): ``'mean'`` or ``'object'``, see above.
+        train_pairs (str): ``'groups'`` or ``'batch'``, see above.
         loss_weights (dict): weights of ``loss_triplet`` and
             ``loss_decision`` for positive and negative groups (CoSegNet:
-            0.33 and 0.5).
+            0.33 and 0.5). With ``train_pairs='batch'`` both losses are
+            scaled by the mean weight of the batch's groups, so that the
+            gate weighs as much against the mask loss as with ``'groups'``.
     """
 
     def __init__(self,
@@ -62,6 +73,7 @@ class DecisionGate(BaseModule):
                  loss_weights: dict = dict(positive=0.33, negative=0.5),
                  pair_features: str = 'concat',
                  pool: str = 'mean',
+                 train_pairs: str = 'groups',
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if pair_features not in ('concat', 'symmetric'):
@@ -70,6 +82,10 @@ class DecisionGate(BaseModule):
         if pool not in ('mean', 'object'):
             raise ValueError("DecisionGate: pool must be 'mean' or "
                              f"'object', got {pool!r}")
+        if train_pairs not in ('groups', 'batch'):
+            raise ValueError("DecisionGate: train_pairs must be 'groups' or "
+                             f"'batch', got {train_pairs!r}")
+        self.train_pairs = train_pairs
         self.pair_features = pair_features
         self.pool = pool
         self.margin = margin
@@ -142,7 +158,8 @@ class DecisionGate(BaseModule):
              foreground: Optional[Tensor] = None) -> dict:
         """Triplet and decision losses on a batch of pairs.
 
-        Group ``n`` is rows (2n, 2n+1). A positive pair gives the triplet
+        With ``train_pairs='batch'``, see :meth:`batch_losses`; otherwise
+        group ``n`` is rows (2n, 2n+1). A positive pair gives the triplet
         (anchor 2n, positive 2n+1, negative: the next image of the batch of
         another class); a negative pair gives (anchor 2n, positive: the next
         image of the anchor's class, negative 2n+1). Triplets without a
@@ -167,6 +184,8 @@ class DecisionGate(BaseModule):
         weights = torch.where(target > 0,
                               target.new_tensor(self.loss_weights['positive']),
                               target.new_tensor(self.loss_weights['negative']))
+        if self.train_pairs == 'batch':
+            return self.batch_losses(embeddings, class_idx, weights.mean())
         # the two directions of a pair share its label and weight
         logits = self.pair_logits(embeddings, 2)
         decision = F.binary_cross_entropy_with_logits(
@@ -190,6 +209,43 @@ class DecisionGate(BaseModule):
             losses['acc_decision'] = 100 * (
                 (logits
                  > 0).float() == target.repeat_interleave(2)).float().mean()
+        return losses
+
+    def batch_losses(self, embeddings: Tensor, class_idx: Optional[List[int]],
+                     scale: Tensor) -> dict:
+        """Losses of ``train_pairs='batch'`` over every pair of the B
+        images: the decision on the B*(B-1) ordered pairs, class-balanced;
+        the triplet loss over every (a, p, n) with p of a's class (p != a)
+        and n of another class, averaged over them."""
+        if class_idx is None:
+            raise ValueError("DecisionGate(train_pairs='batch') needs the "
+                             'class of every training image (class_idx in '
+                             "the data samples' metainfo)")
+        rows = embeddings.shape[0]
+        labels = torch.tensor(class_idx, device=embeddings.device)
+        a, b = group_pairs(1, rows, embeddings.device)
+        same = labels[a] == labels[b]
+        logits = self.pair_logits(embeddings, rows)
+        decision = F.binary_cross_entropy_with_logits(
+            logits, same.to(logits.dtype), reduction='none')
+        kinds = [kind for kind in (same, ~same) if kind.any()]
+        losses = dict(loss_decision=scale *
+                      sum(decision[kind].mean() for kind in kinds) / len(kinds))
+        sq_dist = torch.cdist(embeddings, embeddings).pow(2)
+        same_class = labels[:, None] == labels[None, :]
+        positive = same_class & ~torch.eye(
+            rows, dtype=torch.bool, device=embeddings.device)
+        # (anchor, positive, negative): d(a, p) - d(a, n) + margin
+        hinge = F.relu(sq_dist[:, :, None] - sq_dist[:, None, :] +
+                       self.margin)
+        valid = positive[:, :, None] & ~same_class[:, None, :]
+        losses['loss_triplet'] = (
+            scale * hinge[valid].mean() if valid.any() else embeddings.sum() *
+            0)
+        with torch.no_grad():
+            right = (logits > 0) == same
+            losses['acc_decision'] = 100 * sum(
+                right[kind].float().mean() for kind in kinds) / len(kinds)
         return losses
 
     @staticmethod
