@@ -206,12 +206,15 @@ def test_sweep_picks_the_highest_threshold_within_the_allowed_drop():
     assert got['ungated_pos_mJ'] == 65.0 and got['ungated_neg_empty'] == 0
     assert 0.4 < got['threshold'] <= 0.5
     assert got['pos_mJ'] == 65.0 and got['neg_empty'] == 50.0
+    # both positives kept and n1 emptied: 3 of 4 images decided right
+    assert got['gate_acc'] == 75.0
     # 50 points allowed: p2 (J 0.8 -> 0) may go, so both negatives empty;
     # p1 may not (pos mJ would be 0)
     loose = MaskGateSweep(max_pos_drop=50.0)
     got = loose.compute_metrics(SWEEP_RECORDS)
     assert 0.6 < got['threshold'] <= 0.9
     assert got['pos_mJ'] == 25.0 and got['neg_empty'] == 100.0
+    assert got['gate_acc'] == 75.0  # p2 emptied, the negatives too
     # the whole split: p1 0.5, p2 0, two empty negatives 1 -> (0.5 + 2) / 4
     assert got['mJ'] == 62.5
 

@@ -41,9 +41,12 @@ MASK_GATE_SCORE = ('gate_score', 'model.test_cfg.mask_gate.threshold')
 def gated_figures(records: List[dict],
                   threshold: float,
                   key: str = 'gate_score') -> dict:
-    """``pos_mJ``, ``neg_empty`` and ``mJ`` (percent) of image records
-    after the gate empties those whose score ``key`` is below
-    ``threshold``."""
+    """``pos_mJ``, ``neg_empty``, ``mJ``, ``pos_emptied`` and
+    ``gate_acc`` (percent) of image records after the gate empties those
+    whose score ``key`` is below ``threshold``. ``gate_acc`` is the share of
+    images the gate decides right: kept in a positive group, emptied in a
+    negative one (for a symmetric decision, the decision accuracy on
+    pairs)."""
     gated = [emptied(r) if r[key] < threshold else r for r in records]
     positives = [r for r in gated if r['has_common']]
     negatives = [r for r in gated if not r['has_common']]
@@ -53,7 +56,10 @@ def gated_figures(records: List[dict],
         neg_empty=100 * float(np.mean([r['pred_fg'] == 0 for r in negatives])),
         mJ=summarise(gated)['mJ'],
         pos_emptied=100 *
-        float(np.mean([r[key] < threshold for r in positives])))
+        float(np.mean([r[key] < threshold for r in positives])),
+        gate_acc=100 * float(
+            np.mean([(r[key] >= threshold) == bool(r['has_common'])
+                     for r in records])))
 
 
 @METRICS.register_module()
@@ -129,6 +135,7 @@ class MaskGateSweep(CoSegMetric):
             pos_mJ=round(chosen['pos_mJ'], 2),
             neg_empty=round(chosen['neg_empty'], 2),
             mJ=round(chosen['mJ'], 2),
+            gate_acc=round(chosen['gate_acc'], 2),
             ungated_pos_mJ=round(ungated['pos_mJ'], 2),
             ungated_neg_empty=round(ungated['neg_empty'], 2))
 
@@ -149,13 +156,15 @@ class MaskGateSweep(CoSegMetric):
         if chosen is not None and chosen not in shown:
             shown = sorted(shown + [chosen], key=lambda r: r['threshold'])
         rows = [[
-            'threshold', 'pos_mJ', 'neg_empty', 'mJ', 'positives emptied %', ''
+            'threshold', 'pos_mJ', 'neg_empty', 'mJ', 'positives emptied %',
+            'gate right %', ''
         ]]
         for row in shown:
             rows.append([
                 f"{row['threshold']:.6f}", f"{row['pos_mJ']:.2f}",
                 f"{row['neg_empty']:.2f}", f"{row['mJ']:.2f}",
-                f"{row['pos_emptied']:.2f}", 'chosen' if row is chosen else ''
+                f"{row['pos_emptied']:.2f}", f"{row['gate_acc']:.2f}",
+                'chosen' if row is chosen else ''
             ])
         title = (f' {self.gate} (it may cost '
                  f'{self.max_pos_drop:g} of positive mJ) ')
