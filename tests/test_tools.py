@@ -596,3 +596,42 @@ def test_pair_probe_balanced_accuracy_of_the_best_threshold():
     # positive, or all, is the best, 50 %
     assert best_balanced_accuracy(
         np.array([0.1, 0.2, 0.7, 0.8, 0.9]), positive) == 50.0
+
+
+def test_pair_probe_trains_a_gate_that_tells_the_classes_apart():
+    sys.path.insert(0, osp.join(REPO_ROOT, 'tools', 'analysis_tools'))
+    from pair_similarity_probe import (balanced_accuracy, gate_probabilities,
+                                       train_gate)
+
+    from cosegtools.utils import UsageError
+    generator = torch.Generator().manual_seed(0)
+    centres = torch.randn(4, 32, generator=generator)
+
+    def draw(per_class):
+        classes = np.repeat(np.arange(4), per_class)
+        noise = torch.randn(len(classes), 32, generator=generator)
+        return centres[classes] + 0.5 * noise, classes
+
+    train, train_classes = draw(12)
+    test, test_classes = draw(5)
+    first, second = np.triu_indices(len(test_classes), 1)
+    positive = test_classes[first] == test_classes[second]
+    # pairs in np.triu_indices order: (0, 1), (0, 2), ... of the test set
+    untrained = train_gate(train, train_classes, iters=0)
+    probability = gate_probabilities(untrained, test)
+    assert probability.shape == (len(first), )
+    # the probability of (i, j) is the gate's decision on that pair
+    with torch.no_grad():
+        embeddings = untrained.embed(test[:, :, None, None])
+        pair = torch.cat([(embeddings[0] - embeddings[7]).abs(),
+                          embeddings[0] * embeddings[7]])
+        expected = torch.sigmoid(untrained.decision(pair[None]))[0, 0]
+    index = int(np.flatnonzero((first == 0) & (second == 7))[0])
+    assert abs(probability[index] - float(expected)) < 1e-6
+    trained = train_gate(train, train_classes, iters=300)
+    accuracy = balanced_accuracy(
+        gate_probabilities(trained, test) > 0.5, positive)
+    assert accuracy > 95
+    assert balanced_accuracy(probability > 0.5, positive) < 80
+    with pytest.raises(UsageError, match='two classes'):
+        train_gate(train[:3], np.array([0, 0, 1]), iters=1)

@@ -2,19 +2,33 @@
 
     python tools/analysis_tools/pair_similarity_probe.py ROOT \
         [--split-file splits/val.txt] [--arch lite2] [--size 224]
-    # the backbone of a trained segmentor instead of the ImageNet one
+    # the backbone of a trained segmentor instead of the ImageNet one, and
+    # its features pooled over the segmentor's own predicted masks
     python tools/analysis_tools/pair_similarity_probe.py ROOT \
         --config CONFIG --checkpoint CKPT
+    # also train a decision gate on the descriptors of the train split
+    python tools/analysis_tools/pair_similarity_probe.py ROOT --train-gate-iters 3000
 
 Every image of the split is described by the features of the backbone's
 last two levels (ImageNet EfficientNet-Lite: strides 16 and 32; each
 L2-normalised, the deeper map upsampled, concatenated), average-pooled over
-the whole image and, as an upper bound for an object-focused gate, over its
-ground-truth mask. Every pair of images is a positive (same class) or a
-negative; the table gives, for each pooling, the balanced accuracy
+the whole image, over its ground-truth mask (an upper bound for an
+object-focused gate) and, with ``--checkpoint``, weighted by the
+segmentor's predicted foreground probability (the image co-segmented with a
+copy of itself: for a head that segments each image alone, as CoSegNet's,
+its mask at test time). Every pair of images is a positive (same class) or
+a negative; the table gives, for each pooling, the balanced accuracy
 ((TPR + TNR) / 2) of the best threshold on the pairs' cosine similarity. A
 decision gate that thresholds the similarity of these features cannot do
 better than this on the split.
+
+``--train-gate-iters N`` also trains the project's
+:class:`~cosegtools.models.utils.DecisionGate` (``pair_features='symmetric'``,
+``train_pairs='batch'``; batches of 8 classes x 2 images) for N iterations
+on the same descriptors of the ``--train-split`` images (each also
+flipped) and reports its balanced accuracy on the split's pairs at its
+threshold 0.5 and at the best threshold: how far a learned gate on these
+features goes.
 """
 import argparse
 
@@ -28,9 +42,17 @@ from terminaltables import AsciiTable
 from cosegtools.datasets import CoSegClassFolderDataset
 from cosegtools.datasets.mask_io import read_binary_mask
 from cosegtools.models.backbones.efficientnet_lite import EfficientNetLite
-from cosegtools.models.utils import object_descriptors
+from cosegtools.models.segmentors.base import (foreground_of_probs,
+                                               to_probabilities)
+from cosegtools.models.utils import (DecisionGate, group_pairs,
+                                     object_descriptors)
 from cosegtools.registry import MODELS
 from cosegtools.utils import UsageError, load_run_config, run_tool
+
+POOLINGS = dict(
+    whole='whole image',
+    mask='ground-truth mask',
+    predicted='predicted mask')
 
 
 def parse_args():
@@ -44,6 +66,14 @@ def parse_args():
         help='a segmentor config: probe its backbone (with '
         '--checkpoint: the trained one) instead of --arch')
     parser.add_argument('--checkpoint')
+    parser.add_argument(
+        '--train-gate-iters',
+        type=int,
+        default=0,
+        help='also train a DecisionGate for this many iterations on the '
+        '--train-split descriptors (0: no gate)')
+    parser.add_argument('--train-split', default='splits/train.txt')
+    parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--debug', action='store_true')
     return parser.parse_args()
 
@@ -60,16 +90,26 @@ def best_balanced_accuracy(similarity: np.ndarray,
     return 100 * float((0.5 * (tpr + tnr)).max())
 
 
-def backbone_of(args):
-    """``(backbone, mean, std)``: the ImageNet EfficientNet-Lite of
-    ``--arch``, or the backbone of ``--config`` (loaded from
-    ``--checkpoint``) with its data preprocessor's normalisation."""
+def balanced_accuracy(called: np.ndarray, positive: np.ndarray) -> float:
+    """Balanced accuracy (percent) of fixed calls."""
+    return 50 * float(called[positive].mean() + (~called[~positive]).mean())
+
+
+def load_model(args):
+    """``(segmentor or None, backbone, mean, std)``: the ImageNet
+    EfficientNet-Lite of ``--arch``, or the segmentor of ``--config``
+    (loaded from ``--checkpoint``) with its data preprocessor's
+    normalisation; the segmentor is given only with a checkpoint (an
+    untrained one predicts no object)."""
     if args.checkpoint and not args.config:
         raise UsageError('--checkpoint needs --config')
+    if args.train_gate_iters < 0:
+        raise UsageError('--train-gate-iters must be >= 0, got '
+                         f'{args.train_gate_iters}')
     if not args.config:
         backbone = EfficientNetLite(
             arch=args.arch, pretrained=True, out_indices=(3, 4))
-        return backbone.eval(), [127.0] * 3, [128.0] * 3
+        return None, backbone.eval(), [127.0] * 3, [128.0] * 3
     cfg = load_run_config(args.config)
     model = MODELS.build(cfg.model)
     if args.checkpoint:
@@ -77,30 +117,38 @@ def backbone_of(args):
     else:
         model.init_weights()
     pre = cfg.model.data_preprocessor
-    return model.backbone.eval(), pre['mean'], pre['std']
+    model.eval()
+    return (model if args.checkpoint else None, model.backbone, pre['mean'],
+            pre['std'])
 
 
-def describe(backbone, mean, std, image: np.ndarray,
-             mask: np.ndarray) -> dict:
-    """Whole-image and mask-pooled descriptors of one BGR image."""
+def describe(backbone, mean, std, image: np.ndarray, mask: np.ndarray,
+             segmentor=None) -> dict:
+    """Descriptors of one BGR image for each pooling (``predicted`` only
+    with a segmentor)."""
     rgb = torch.from_numpy(image[:, :, ::-1].copy()).permute(2, 0, 1)
     x = (rgb[None].float() - torch.tensor(mean).view(1, 3, 1, 1)) / \
         torch.tensor(std).view(1, 3, 1, 1)
     with torch.no_grad():
         feats = backbone(x)[-2:]
-    weight = torch.from_numpy(mask)[None].float()
-    return dict(
-        whole=object_descriptors(feats)[0],
-        mask=object_descriptors(feats, weight)[0])
+        out = dict(
+            whole=object_descriptors(feats)[0],
+            mask=object_descriptors(feats,
+                                    torch.from_numpy(mask)[None].float())[0])
+        if segmentor is not None:
+            logits = segmentor.encode_decode(torch.stack([x[0], x[0]])[None])
+            foreground = foreground_of_probs(to_probabilities(logits[:1]))
+            out['predicted'] = object_descriptors(feats, foreground)[0]
+    return out
 
 
-def probe(args):
+def describe_split(args, split_file, flips=False):
+    """Descriptors (per pooling, (n, C)) and classes (n, ) of a split; with
+    ``flips`` every image also mirrored."""
     dataset = CoSegClassFolderDataset(
-        data_root=args.root, split_file=args.split_file, test_mode=True)
-    backbone, mean, std = backbone_of(args)
+        data_root=args.root, split_file=split_file, test_mode=True)
     size = (args.size, args.size)
-    descriptors = dict(whole=[], mask=[])
-    classes = []
+    descriptors, classes = {}, []
     for index in range(len(dataset)):
         info = dataset.get_data_info(index)
         image = mmcv.imresize(mmcv.imread(info['img_path']), size)
@@ -108,23 +156,100 @@ def probe(args):
             read_binary_mask(info['seg_map_path']),
             size,
             interpolation='nearest')
-        for pooling, vector in describe(backbone, mean, std, image,
-                                        mask).items():
-            descriptors[pooling].append(vector)
-        classes.append(info['class_idx'])
-    classes = np.array(classes)
+        views = [(image, mask)]
+        if flips:
+            views.append((image[:, ::-1], mask[:, ::-1]))
+        for view_image, view_mask in views:
+            for pooling, vector in describe(args.backbone, args.mean,
+                                            args.std, view_image,
+                                            np.ascontiguousarray(view_mask),
+                                            args.segmentor).items():
+                descriptors.setdefault(pooling, []).append(vector)
+            classes.append(info['class_idx'])
+    return {k: torch.stack(v)
+            for k, v in descriptors.items()}, np.array(classes)
+
+
+def train_gate(descriptors: torch.Tensor,
+               classes: np.ndarray,
+               iters: int,
+               seed: int = 0,
+               classes_per_batch: int = 8) -> DecisionGate:
+    """A :class:`DecisionGate` trained on descriptors (n, C) with their
+    classes: every batch holds 2 images of each of ``classes_per_batch``
+    random classes (fewer if the data has fewer), AdamW at 1e-3."""
+    generator = np.random.default_rng(seed)
+    torch.manual_seed(seed)
+    by_class = {
+        c: np.flatnonzero(classes == c)
+        for c in np.unique(classes) if (classes == c).sum() >= 2
+    }
+    if len(by_class) < 2:
+        raise UsageError('training a gate needs two classes with at least '
+                         'two images each')
+    gate = DecisionGate(
+        in_channels=descriptors.shape[1],
+        pair_features='symmetric',
+        train_pairs='batch')
+    optimizer = torch.optim.AdamW(gate.parameters(), lr=1e-3)
+    feats = descriptors[:, :, None, None]
+    for _ in range(iters):
+        picked = generator.choice(
+            list(by_class), min(classes_per_batch, len(by_class)),
+            replace=False)
+        rows = np.concatenate(
+            [generator.choice(by_class[c], 2, replace=False) for c in picked])
+        losses = gate.loss(feats[rows], [1] * len(picked),
+                           classes[rows].tolist())
+        optimizer.zero_grad()
+        (losses['loss_decision'] + losses['loss_triplet']).backward()
+        optimizer.step()
+    return gate.eval()
+
+
+def gate_probabilities(gate: DecisionGate,
+                       descriptors: torch.Tensor) -> np.ndarray:
+    """The gate's decision probability for every pair i < j
+    (``np.triu_indices`` order)."""
+    count = len(descriptors)
+    with torch.no_grad():
+        logits = gate.pair_logits(
+            gate.embed(descriptors[:, :, None, None]), count)
+        first, second = group_pairs(1, count, logits.device)
+    probability = np.full((count, count), np.nan, dtype=np.float32)
+    probability[first.numpy(), second.numpy()] = torch.sigmoid(logits).numpy()
+    return probability[np.triu_indices(count, 1)]
+
+
+def probe(args):
+    args.segmentor, args.backbone, args.mean, args.std = load_model(args)
+    descriptors, classes = describe_split(args, args.split_file)
+    training = None
+    if args.train_gate_iters:
+        training = describe_split(args, args.train_split, flips=True)
     upper = np.triu_indices(len(classes), 1)
     positive = (classes[:, None] == classes[None])[upper]
-    rows = [['pooling', 'pairs', 'positive', 'best balanced accuracy']]
-    for pooling, vectors in descriptors.items():
-        stacked = torch.stack(vectors)
+    header = ['pooling', 'pairs', 'positive', 'cosine: best balanced acc.']
+    if training:
+        header += ['gate at 0.5', 'gate: best']
+    rows = [header]
+    for pooling, stacked in descriptors.items():
         similarity = (stacked @ stacked.T).numpy()[upper]
-        rows.append([
-            'ground-truth mask' if pooling == 'mask' else 'whole image',
+        row = [
+            POOLINGS[pooling],
             len(similarity),
             int(positive.sum()),
             f'{best_balanced_accuracy(similarity, positive):.2f}'
-        ])
+        ]
+        if training:
+            gate = train_gate(training[0][pooling], training[1],
+                              args.train_gate_iters, args.seed)
+            probability = gate_probabilities(gate, stacked)
+            row += [
+                f'{balanced_accuracy(probability > 0.5, positive):.2f}',
+                f'{best_balanced_accuracy(probability, positive):.2f}'
+            ]
+        rows.append(row)
     print(AsciiTable(rows).table)
 
 
