@@ -103,9 +103,6 @@ def load_model(args):
     untrained one predicts no object)."""
     if args.checkpoint and not args.config:
         raise UsageError('--checkpoint needs --config')
-    if args.train_gate_iters < 0:
-        raise UsageError('--train-gate-iters must be >= 0, got '
-                         f'{args.train_gate_iters}')
     if not args.config:
         backbone = EfficientNetLite(
             arch=args.arch, pretrained=True, out_indices=(3, 4))
@@ -222,6 +219,9 @@ def gate_probabilities(gate: DecisionGate,
 
 
 def probe(args):
+    if args.train_gate_iters < 0:
+        raise UsageError('--train-gate-iters must be >= 0, got '
+                         f'{args.train_gate_iters}')
     args.segmentor, args.backbone, args.mean, args.std = load_model(args)
     descriptors, classes = describe_split(args, args.split_file)
     training = None
