@@ -598,6 +598,49 @@ def test_pair_probe_balanced_accuracy_of_the_best_threshold():
         np.array([0.1, 0.2, 0.7, 0.8, 0.9]), positive) == 50.0
 
 
+def test_pair_probe_pools_over_the_mask_of_a_pair_its_gate_rejects(
+        tmp_path):
+    """The probe's predicted-mask pooling uses the segmentor's masks, not
+    its decisions: a gate that rejects an image paired with itself must not
+    empty the mask the features are pooled over."""
+    sys.path.insert(0, osp.join(REPO_ROOT, 'tools', 'analysis_tools'))
+    from argparse import Namespace
+
+    from pair_similarity_probe import describe, load_model
+
+    from cosegtools.registry import MODELS
+    from cosegtools.utils import load_run_config
+    config = osp.join(REPO_ROOT, 'configs', 'cosegnet',
+                      'cosegnet_effnet-lite0_1xb8-1k_voc-pair-224x224.py')
+    model = MODELS.build(load_run_config(config).model)
+    model.init_weights()
+    # the decision's last layer says "no common object" to every pair
+    last = model.decode_head.decision_gate.decision[-1]
+    torch.nn.init.zeros_(last.weight)
+    torch.nn.init.constant_(last.bias, -50.0)
+    checkpoint = str(tmp_path / 'rejecting_gate.pth')
+    torch.save(dict(state_dict=model.state_dict()), checkpoint)
+
+    segmentor, backbone, mean, std = load_model(
+        Namespace(config=config, checkpoint=checkpoint, arch='lite0'))
+    image = np.random.default_rng(0).integers(
+        0, 255, (64, 64, 3), dtype=np.uint8)
+    mask = np.zeros((64, 64), np.uint8)
+    mask[16:48, 16:48] = 1
+    rgb = torch.from_numpy(image[:, :, ::-1].copy()).permute(2, 0, 1)
+    x = (rgb[None].float() - torch.tensor(mean).view(1, 3, 1, 1)) / \
+        torch.tensor(std).view(1, 3, 1, 1)
+    with torch.no_grad():
+        feats = segmentor.extract_feat(torch.cat([x, x]))
+        scores = segmentor.decode_head.predict_with_scores(
+            feats, 2, (64, 64))[1]
+    assert (scores < 1e-6).all()  # the gate does reject the pair
+    predicted = describe(backbone, mean, std, image, mask,
+                         segmentor)['predicted']
+    assert torch.isfinite(predicted).all()
+    assert predicted.abs().sum() > 0
+
+
 def test_pair_probe_trains_a_gate_that_tells_the_classes_apart():
     sys.path.insert(0, osp.join(REPO_ROOT, 'tools', 'analysis_tools'))
     from pair_similarity_probe import (balanced_accuracy, gate_probabilities,

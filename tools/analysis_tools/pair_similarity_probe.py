@@ -100,7 +100,8 @@ def load_model(args):
     EfficientNet-Lite of ``--arch``, or the segmentor of ``--config``
     (loaded from ``--checkpoint``) with its data preprocessor's
     normalisation; the segmentor is given only with a checkpoint (an
-    untrained one predicts no object)."""
+    untrained one predicts no object), its decision gate (if any) set to
+    keep every image."""
     if args.checkpoint and not args.config:
         raise UsageError('--checkpoint needs --config')
     if not args.config:
@@ -115,6 +116,11 @@ def load_model(args):
         model.init_weights()
     pre = cfg.model.data_preprocessor
     model.eval()
+    gate = getattr(getattr(model, 'decode_head', None), 'decision_gate', None)
+    if gate is not None:
+        # the probe pools over the model's masks, not its decisions: a gate
+        # that rejected an image paired with itself would empty its mask
+        gate.threshold = 0.0
     return (model if args.checkpoint else None, model.backbone, pre['mean'],
             pre['std'])
 
