@@ -678,3 +678,37 @@ def test_pair_probe_trains_a_gate_that_tells_the_classes_apart():
     assert balanced_accuracy(probability > 0.5, positive) < 80
     with pytest.raises(UsageError, match='two classes'):
         train_gate(train[:3], np.array([0, 0, 1]), iters=1)
+
+
+def test_pair_probe_class_classifier_calls_pairs_of_one_class():
+    sys.path.insert(0, osp.join(REPO_ROOT, 'tools', 'analysis_tools'))
+    from pair_similarity_probe import (balanced_accuracy,
+                                       best_balanced_accuracy,
+                                       same_class_probabilities,
+                                       train_classifier)
+    generator = torch.Generator().manual_seed(1)
+    centres = torch.randn(5, 16, generator=generator)
+
+    def draw(per_class):
+        classes = np.repeat(np.arange(5), per_class)
+        noise = torch.randn(len(classes), 16, generator=generator)
+        return centres[classes] + 0.6 * noise, classes
+
+    train, train_classes = draw(10)
+    test, test_classes = draw(4)
+    first, second = np.triu_indices(len(test_classes), 1)
+    positive = test_classes[first] == test_classes[second]
+    untrained = train_classifier(train, train_classes, iters=0)
+    both, agree = same_class_probabilities(untrained, test)
+    assert both.shape == agree.shape == (len(first), )
+    # pair (2, 9): the dot product of the two images' class probabilities
+    with torch.no_grad():
+        probs = untrained(test).softmax(dim=1)
+    index = int(np.flatnonzero((first == 2) & (second == 9))[0])
+    assert abs(both[index] - float(probs[2] @ probs[9])) < 1e-6
+    assert agree[index] == bool(probs[2].argmax() == probs[9].argmax())
+    assert best_balanced_accuracy(both, positive) < 85
+    trained = train_classifier(train, train_classes, iters=200)
+    both, agree = same_class_probabilities(trained, test)
+    assert balanced_accuracy(agree, positive) > 95
+    assert best_balanced_accuracy(both, positive) > 95

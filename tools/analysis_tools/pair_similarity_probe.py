@@ -29,6 +29,13 @@ on the same descriptors of the ``--train-split`` images (each also
 flipped) and reports its balanced accuracy on the split's pairs at its
 threshold 0.5 and at the best threshold: how far a learned gate on these
 features goes.
+
+``--train-classifier-iters N`` instead trains a linear classifier of the
+train split's classes on the same descriptors (softmax, full batch, AdamW)
+and calls a pair positive by the probability that both images are of one
+class, ``sum_c p_i(c) p_j(c)``: best threshold, and the fixed rule "the
+same most likely class". It asks whether class labels, which the
+class-folder datasets carry, would give a gate more than pair labels do.
 """
 import argparse
 
@@ -72,6 +79,12 @@ def parse_args():
         default=0,
         help='also train a DecisionGate for this many iterations on the '
         '--train-split descriptors (0: no gate)')
+    parser.add_argument(
+        '--train-classifier-iters',
+        type=int,
+        default=0,
+        help='also train a linear class classifier for this many full-batch '
+        'iterations on the --train-split descriptors (0: none)')
     parser.add_argument('--train-split', default='splits/train.txt')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--debug', action='store_true')
@@ -224,20 +237,56 @@ def gate_probabilities(gate: DecisionGate,
     return probability[np.triu_indices(count, 1)]
 
 
+def train_classifier(descriptors: torch.Tensor,
+                     classes: np.ndarray,
+                     iters: int,
+                     seed: int = 0) -> torch.nn.Linear:
+    """A linear softmax classifier of ``classes`` (n, ) on descriptors
+    (n, C), trained full batch with AdamW (lr 1e-2, weight decay 1e-4)."""
+    torch.manual_seed(seed)
+    labels = torch.as_tensor(classes, dtype=torch.long)
+    classifier = torch.nn.Linear(descriptors.shape[1], int(labels.max()) + 1)
+    optimizer = torch.optim.AdamW(
+        classifier.parameters(), lr=1e-2, weight_decay=1e-4)
+    for _ in range(iters):
+        loss = torch.nn.functional.cross_entropy(
+            classifier(descriptors), labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return classifier.eval()
+
+
+def same_class_probabilities(classifier: torch.nn.Linear,
+                             descriptors: torch.Tensor):
+    """For every pair i < j (``np.triu_indices`` order): the probability
+    that both are of one class, ``sum_c p_i(c) p_j(c)``, and whether their
+    most likely classes agree."""
+    with torch.no_grad():
+        probs = classifier(descriptors).softmax(dim=1)
+    upper = np.triu_indices(len(descriptors), 1)
+    both = (probs @ probs.T).numpy()[upper]
+    best = probs.argmax(dim=1).numpy()
+    return both, (best[:, None] == best[None])[upper]
+
+
 def probe(args):
-    if args.train_gate_iters < 0:
-        raise UsageError('--train-gate-iters must be >= 0, got '
-                         f'{args.train_gate_iters}')
+    for option in ('train_gate_iters', 'train_classifier_iters'):
+        if getattr(args, option) < 0:
+            raise UsageError(f"--{option.replace('_', '-')} must be >= 0, "
+                             f'got {getattr(args, option)}')
     args.segmentor, args.backbone, args.mean, args.std = load_model(args)
     descriptors, classes = describe_split(args, args.split_file)
     training = None
-    if args.train_gate_iters:
+    if args.train_gate_iters or args.train_classifier_iters:
         training = describe_split(args, args.train_split, flips=True)
     upper = np.triu_indices(len(classes), 1)
     positive = (classes[:, None] == classes[None])[upper]
     header = ['pooling', 'pairs', 'positive', 'cosine: best balanced acc.']
-    if training:
+    if args.train_gate_iters:
         header += ['gate at 0.5', 'gate: best']
+    if args.train_classifier_iters:
+        header += ['classes: same best class', 'classes: best']
     rows = [header]
     for pooling, stacked in descriptors.items():
         similarity = (stacked @ stacked.T).numpy()[upper]
@@ -247,13 +296,22 @@ def probe(args):
             int(positive.sum()),
             f'{best_balanced_accuracy(similarity, positive):.2f}'
         ]
-        if training:
+        if args.train_gate_iters:
             gate = train_gate(training[0][pooling], training[1],
                               args.train_gate_iters, args.seed)
             probability = gate_probabilities(gate, stacked)
             row += [
                 f'{balanced_accuracy(probability > 0.5, positive):.2f}',
                 f'{best_balanced_accuracy(probability, positive):.2f}'
+            ]
+        if args.train_classifier_iters:
+            classifier = train_classifier(training[0][pooling], training[1],
+                                          args.train_classifier_iters,
+                                          args.seed)
+            both, agree = same_class_probabilities(classifier, stacked)
+            row += [
+                f'{balanced_accuracy(agree, positive):.2f}',
+                f'{best_balanced_accuracy(both, positive):.2f}'
             ]
         rows.append(row)
     print(AsciiTable(rows).table)
