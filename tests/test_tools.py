@@ -581,6 +581,27 @@ def test_overlay_outlines_the_mask_in_a_colour_that_contrasts():
     assert (overlay(strided, mask) == out).all()
 
 
+def draw_separable_classes(seed, num_classes, channels, spread,
+                           train_per_class, test_per_class):
+    """Descriptors of classes around random centres (Gaussian noise of
+    ``spread``): train descriptors and classes, test descriptors, the test
+    pairs i < j (``np.triu_indices`` order) and which of them share a
+    class."""
+    generator = torch.Generator().manual_seed(seed)
+    centres = torch.randn(num_classes, channels, generator=generator)
+
+    def draw(per_class):
+        classes = np.repeat(np.arange(num_classes), per_class)
+        noise = torch.randn(len(classes), channels, generator=generator)
+        return centres[classes] + spread * noise, classes
+
+    train, train_classes = draw(train_per_class)
+    test, test_classes = draw(test_per_class)
+    first, second = np.triu_indices(len(test_classes), 1)
+    return (train, train_classes, test, first, second,
+            test_classes[first] == test_classes[second])
+
+
 def test_pair_probe_balanced_accuracy_of_the_best_threshold():
     sys.path.insert(0, osp.join(REPO_ROOT, 'tools', 'analysis_tools'))
     from pair_similarity_probe import best_balanced_accuracy
@@ -647,18 +668,8 @@ def test_pair_probe_trains_a_gate_that_tells_the_classes_apart():
                                        train_gate)
 
     from cosegtools.utils import UsageError
-    generator = torch.Generator().manual_seed(0)
-    centres = torch.randn(4, 32, generator=generator)
-
-    def draw(per_class):
-        classes = np.repeat(np.arange(4), per_class)
-        noise = torch.randn(len(classes), 32, generator=generator)
-        return centres[classes] + 0.5 * noise, classes
-
-    train, train_classes = draw(12)
-    test, test_classes = draw(5)
-    first, second = np.triu_indices(len(test_classes), 1)
-    positive = test_classes[first] == test_classes[second]
+    train, train_classes, test, first, second, positive = \
+        draw_separable_classes(0, 4, 32, 0.5, 12, 5)
     # pairs in np.triu_indices order: (0, 1), (0, 2), ... of the test set
     untrained = train_gate(train, train_classes, iters=0)
     probability = gate_probabilities(untrained, test)
@@ -686,18 +697,8 @@ def test_pair_probe_class_classifier_calls_pairs_of_one_class():
                                        best_balanced_accuracy,
                                        same_class_probabilities,
                                        train_classifier)
-    generator = torch.Generator().manual_seed(1)
-    centres = torch.randn(5, 16, generator=generator)
-
-    def draw(per_class):
-        classes = np.repeat(np.arange(5), per_class)
-        noise = torch.randn(len(classes), 16, generator=generator)
-        return centres[classes] + 0.6 * noise, classes
-
-    train, train_classes = draw(10)
-    test, test_classes = draw(4)
-    first, second = np.triu_indices(len(test_classes), 1)
-    positive = test_classes[first] == test_classes[second]
+    train, train_classes, test, first, second, positive = \
+        draw_separable_classes(1, 5, 16, 0.6, 10, 4)
     untrained = train_classifier(train, train_classes, iters=0)
     both, agree = same_class_probabilities(untrained, test)
     assert both.shape == agree.shape == (len(first), )
