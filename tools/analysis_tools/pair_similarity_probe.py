@@ -30,7 +30,7 @@ flipped) and reports its balanced accuracy on the split's pairs at its
 threshold 0.5 and at the best threshold: how far a learned gate on these
 features goes.
 
-``--train-classifier-iters N`` instead trains a linear classifier of the
+``--train-classifier-iters N`` also trains a linear classifier of the
 train split's classes on the same descriptors (softmax, full batch, AdamW)
 and calls a pair positive by the probability that both images are of one
 class, ``sum_c p_i(c) p_j(c)``: best threshold, and the fixed rule "the
