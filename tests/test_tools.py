@@ -627,7 +627,7 @@ def test_pair_probe_pools_over_the_mask_of_a_pair_its_gate_rejects(
     sys.path.insert(0, osp.join(REPO_ROOT, 'tools', 'analysis_tools'))
     from argparse import Namespace
 
-    from pair_similarity_probe import describe, load_model
+    from pair_similarity_probe import describe, load_model, to_input
 
     from cosegtools.registry import MODELS
     from cosegtools.utils import load_run_config
@@ -648,9 +648,7 @@ def test_pair_probe_pools_over_the_mask_of_a_pair_its_gate_rejects(
         0, 255, (64, 64, 3), dtype=np.uint8)
     mask = np.zeros((64, 64), np.uint8)
     mask[16:48, 16:48] = 1
-    rgb = torch.from_numpy(image[:, :, ::-1].copy()).permute(2, 0, 1)
-    x = (rgb[None].float() - torch.tensor(mean).view(1, 3, 1, 1)) / \
-        torch.tensor(std).view(1, 3, 1, 1)
+    x = to_input(image, mean, std)
     with torch.no_grad():
         feats = segmentor.extract_feat(torch.cat([x, x]))
         scores = segmentor.decode_head.predict_with_scores(

@@ -138,13 +138,18 @@ def load_model(args):
             pre['std'])
 
 
+def to_input(image: np.ndarray, mean, std) -> torch.Tensor:
+    """A BGR uint8 image (H, W, 3) as a normalised RGB batch (1, 3, H, W)."""
+    rgb = torch.from_numpy(image[:, :, ::-1].copy()).permute(2, 0, 1)
+    return (rgb[None].float() - torch.tensor(mean).view(1, 3, 1, 1)) / \
+        torch.tensor(std).view(1, 3, 1, 1)
+
+
 def describe(backbone, mean, std, image: np.ndarray, mask: np.ndarray,
              segmentor=None) -> dict:
     """Descriptors of one BGR image for each pooling (``predicted`` only
     with a segmentor)."""
-    rgb = torch.from_numpy(image[:, :, ::-1].copy()).permute(2, 0, 1)
-    x = (rgb[None].float() - torch.tensor(mean).view(1, 3, 1, 1)) / \
-        torch.tensor(std).view(1, 3, 1, 1)
+    x = to_input(image, mean, std)
     with torch.no_grad():
         feats = backbone(x)[-2:]
         out = dict(
