@@ -99,6 +99,29 @@ def test_kill_and_resume_gives_the_weights_of_an_uninterrupted_run(tmp_path):
         assert torch.equal(a[key], b[key]), key
 
 
+def test_resume_of_a_fine_tune_continues_its_own_run_not_load_from(
+        tmp_path):
+    """--resume with load_from set (a fine-tune) continues from the work
+    dir's latest checkpoint; mmengine alone resumed from load_from."""
+    config = write_tiny_config(tmp_path, iters=4, ckpt=2)
+    start = str(tmp_path / 'start')
+    run([PYTHON, 'tools/train.py', config, '--work-dir', start])
+    load = 'load_from=' + osp.join(start, 'iter_4.pth')
+    tune = str(tmp_path / 'tune')
+    run([PYTHON, 'tools/train.py', config, '--work-dir', tune,
+         '--cfg-options', load])
+    straight = final_state(tune, 4)
+    # as if killed after iteration 2
+    os.remove(osp.join(tune, 'iter_4.pth'))
+    with open(osp.join(tune, 'last_checkpoint'), 'w') as f:
+        f.write(osp.join(tune, 'iter_2.pth'))
+    run([PYTHON, 'tools/train.py', config, '--work-dir', tune, '--resume',
+         '--cfg-options', load])
+    resumed = final_state(tune, 4)
+    for key in straight:
+        assert torch.equal(straight[key], resumed[key]), key
+
+
 def test_a_load_from_checkpoint_of_another_model_stops_before_training(
         tmp_path):
     config = write_tiny_config(tmp_path, iters=1, ckpt=1)

@@ -20,7 +20,8 @@ def parse_args():
     parser.add_argument(
         '--resume',
         action='store_true',
-        help='resume from the latest checkpoint in the work dir')
+        help='resume from the latest checkpoint in the work dir (also when '
+        'load_from is set: that is only where a new run starts)')
     parser.add_argument(
         '--amp', action='store_true', help='automatic mixed precision')
     parser.add_argument(
@@ -101,6 +102,15 @@ def train(args):
             dict(type='TimeBudgetHook', seconds=args.time_budget)
         ]
     cfg.resume = args.resume
+    if args.resume:
+        # mmengine resumes from load_from when it is set; --resume means the
+        # work dir's latest checkpoint (a fine-tune's load_from is only where
+        # it starts, used while the work dir has no checkpoint yet)
+        latest = find_latest_checkpoint(cfg.work_dir)
+        if latest is not None:
+            cfg.load_from = latest
+        elif cfg.get('load_from') is not None:
+            cfg.resume = False
     runner = build_runner(cfg)
     check_start_checkpoint(runner, cfg, args.resume)
     runner.train()
