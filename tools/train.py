@@ -60,12 +60,10 @@ def parse_args():
 
 
 def check_start_checkpoint(runner, cfg, resume):
-    """Stops if the checkpoint training starts from (``load_from``, or for
-    ``--resume`` the latest one in the work dir) does not fit the model:
-    mmengine would only warn and train a partly random model."""
+    """Stops if the checkpoint training starts from (``load_from``; for
+    ``--resume`` ``train`` has set it to the work dir's latest) does not fit
+    the model: mmengine would only warn and train a partly random model."""
     path = cfg.get('load_from')
-    if path is None and resume:
-        path = find_latest_checkpoint(runner.work_dir)
     if path is None:
         return  # nothing to load: training starts from the model's init
     model = runner.model.module if is_model_wrapper(
