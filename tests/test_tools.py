@@ -734,3 +734,54 @@ def test_pair_probe_class_classifier_calls_pairs_of_one_class():
     both, agree = same_class_probabilities(trained, test)
     assert balanced_accuracy(agree, positive) > 95
     assert best_balanced_accuracy(both, positive) > 95
+
+
+def test_two_stage_script_trains_both_stages_scores_and_resumes(tmp_path):
+    root = write_class_folder(str(tmp_path / 'data'), per_class=4)
+    out = str(tmp_path / 'two')
+    args = [
+        'bash', 'tools/benchmarks/train_docs_two_stage.sh', root, '--iters',
+        '2,1', '--seed', '3', '--out', out
+    ]
+    env = dict(PYTHON=PYTHON, OMP_NUM_THREADS='1')
+    log = run(args, env=env)
+    stage1 = osp.join(out, 'stage1_288')
+    stage2 = osp.join(
+        out, 'docs-lovasz-ema_effnet-lite2_1xb8-2500-ft800_voc-pair-320x320')
+    assert osp.isfile(osp.join(stage1, 'iter_2.pth'))
+    assert osp.isfile(osp.join(stage2, 'iter_1.pth'))
+    # the fine-tune starts from stage 1's checkpoint, both with seed 3
+    with open(osp.join(out, 'logs', 'stage2.train.log')) as f:
+        stage2_log = f.read()
+    assert f'Load checkpoint from {stage1}/best_mJ_iter_2.pth' in stage2_log
+    assert 'seed 3,' in stage2_log
+    with open(osp.join(out, 'results.md')) as f:
+        rows = [line.split('|')[1:-1] for line in f if line.startswith('|')]
+    assert len(rows) == 2 + 5
+    cells = {r[0].strip(): [c.strip() for c in r[1:]] for r in rows[2:]}
+    mixed = cells['mixed pairs at 0.5']
+    assert 0 <= float(mixed[5]) <= 100 and 0 <= float(mixed[4]) <= 100
+    for name in ('pairs at 0.5', 'whole classes at 0.5', 'pairs, Otsu',
+                 'whole classes, Otsu'):
+        assert 0 <= float(cells[name][1]) <= 100, name
+        assert cells[name][5] == '-', name  # no negative pairs there
+        assert f'{name}: test mJ {cells[name][1]}' in log
+    # a second run skips the finished stages; a stopped stage resumes
+    os.remove(osp.join(stage2, 'finished'))
+    log = run(args, env=env)
+    assert 'stage1: finished before, skipped' in log
+    assert '--resume' in log.split('stage2: training')[1].splitlines()[0]
+    # bad input stops before any training
+    for option, value, message in (
+        ('--iters', '2', '--iters must be two positive integers'),
+        ('--seed', 'x', '--seed must be a non-negative integer'),
+        ('--split', 'train', '--split must be val or test'),
+        ('--fine-tune', 'nope.py', 'fine-tune config nope.py not found')):
+        proc = run_process(
+            ['bash', 'tools/benchmarks/train_docs_two_stage.sh', root,
+             option, value, '--out', str(tmp_path / 'bad')],
+            cwd=REPO_ROOT, capture_output=True, text=True,
+            env=dict(os.environ, PYTHON=PYTHON))
+        assert proc.returncode == 2, option
+        assert message in proc.stderr, option
+        assert not osp.exists(str(tmp_path / 'bad' / 'stage1_288')), option
