@@ -494,6 +494,24 @@ def test_profile_train_step_prints_every_phase(tmp_path):
     assert 'self ms / iteration' in out
 
 
+def test_profile_train_step_with_compiled_backbone_and_head(tmp_path):
+    config = write_tiny_config(tmp_path)
+    out = run([
+        PYTHON, 'tools/analysis_tools/profile_train_step.py', config,
+        '--steps', '1', '--warmup', '1', '--top', '100', '--compile'
+    ], env=dict(OMP_NUM_THREADS='1'))
+    assert 'backbone and head compiled with torch.compile' in out
+    assert '| backward ' in out
+    # compiled code runs as compiled graphs, which the profiler names
+    assert 'Torch-Compiled Region' in out or 'CompiledFunction' in out
+    proc = run_process([
+        PYTHON, 'tools/analysis_tools/profile_train_step.py', config,
+        '--warmup', '0', '--compile'
+    ], cwd=REPO_ROOT, capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert '--compile needs --warmup >= 1' in proc.stderr
+
+
 def test_train_all_script_trains_tests_and_tabulates(tmp_path):
     root = write_class_folder(str(tmp_path / 'data'), per_class=4)
     out = str(tmp_path / 'all')

@@ -11,6 +11,10 @@ preprocessor, the backbone forward, the head forward and loss, the backward
 pass and the optimizer step. A second table lists the operators that take
 the most time (``torch.profiler``, self CPU time) over the same steps.
 
+``--compile`` wraps the backbone and the head in ``torch.compile`` (default
+inductor backend) first, to see whether compiling pays on this machine; the
+warm-up steps then include the compiling (at least one is required).
+
 Run it alone on the machine: its figures are only worth what the machine
 gives it. The thread count used is printed with the tables.
 """
@@ -37,10 +41,16 @@ def parse_args(argv=None):
     parser.add_argument('--steps', type=int, default=5)
     parser.add_argument('--warmup', type=int, default=2)
     parser.add_argument('--top', type=int, default=12, help='operator rows')
+    parser.add_argument(
+        '--compile',
+        action='store_true',
+        help='torch.compile the backbone and the head first')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args(argv)
     if args.steps < 1 or args.warmup < 0:
         parser.error('--steps must be >= 1 and --warmup >= 0')
+    if args.compile and args.warmup < 1:
+        parser.error('--compile needs --warmup >= 1 (the first step compiles)')
     return args
 
 
@@ -93,10 +103,15 @@ def endless(loader):
 def main(argv=None):
     args = parse_args(argv)
     cfg, loader, model, optim_wrapper = build(args)
+    if args.compile:
+        model.backbone = torch.compile(model.backbone)
+        model.decode_head = torch.compile(model.decode_head)
     batches = endless(loader)
     scratch = defaultdict(float)
+    start = time.perf_counter()
     for _ in range(args.warmup):
         one_step(model, optim_wrapper, batches, scratch)
+    warmup_seconds = time.perf_counter() - start
     times = defaultdict(float)
     with torch.profiler.profile(
             activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
@@ -112,6 +127,9 @@ def main(argv=None):
           f'{args.steps} steps after {args.warmup} warm-up, torch threads '
           f'{torch.get_num_threads()} (the profiler adds a little to every '
           'phase)')
+    if args.compile:
+        print('backbone and head compiled with torch.compile; the warm-up '
+              f'steps (compiling included) took {warmup_seconds:.1f} s')
     table = AsciiTable(rows)
     table.inner_footing_row_border = True
     print(table.table)
