@@ -110,7 +110,7 @@ def train(args):
         elif cfg.get('load_from') is not None:
             cfg.resume = False
     runner = build_runner(cfg)
-    check_start_checkpoint(runner, cfg, args.resume)
+    check_start_checkpoint(runner, cfg, cfg.resume)
     runner.train()
 
 
