@@ -773,7 +773,7 @@ def test_two_stage_script_trains_both_stages_scores_and_resumes(tmp_path):
         stage2_log = f.read()
     assert f'Load checkpoint from {stage1}/best_mJ_iter_2.pth' in stage2_log
     assert 'seed 3,' in stage2_log
-    with open(osp.join(out, 'results.md')) as f:
+    with open(osp.join(out, 'results_test.md')) as f:
         rows = [line.split('|')[1:-1] for line in f if line.startswith('|')]
     assert len(rows) == 2 + 5
     cells = {r[0].strip(): [c.strip() for c in r[1:]] for r in rows[2:]}
@@ -784,11 +784,18 @@ def test_two_stage_script_trains_both_stages_scores_and_resumes(tmp_path):
         assert 0 <= float(cells[name][1]) <= 100, name
         assert cells[name][5] == '-', name  # no negative pairs there
         assert f'{name}: test mJ {cells[name][1]}' in log
-    # a second run skips the finished stages; a stopped stage resumes
+    # a second run skips the finished stages; a stopped stage resumes;
+    # scoring val writes its own table and keeps the test one
     os.remove(osp.join(stage2, 'finished'))
-    log = run(args, env=env)
+    log = run(args + ['--split', 'val'], env=env)
     assert 'stage1: finished before, skipped' in log
     assert '--resume' in log.split('stage2: training')[1].splitlines()[0]
+    assert 'pairs at 0.5: val mJ' in log
+    with open(osp.join(out, 'results_val.md')) as f:
+        assert f.readline().startswith('| val setting (flip) |')
+    with open(osp.join(out, 'results_test.md')) as f:
+        assert [line.split('|')[1:-1] for line in f
+                if line.startswith('|')] == rows
     # bad input stops before any training
     for option, value, message in (
         ('--iters', '2', '--iters must be two positive integers'),

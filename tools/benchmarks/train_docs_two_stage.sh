@@ -20,9 +20,9 @@
 # run the same command again and a finished stage is skipped, a stopped one
 # continues from its latest checkpoint (--resume); the stages save a
 # checkpoint every 250 / 100 iterations.
-# Results: DIR/results.md (default work_dirs/docs_two_stage_seed<N>), the
-# stages' work dirs and logs under DIR. PYTHON selects the interpreter
-# (default .venv/bin/python).
+# Results: DIR/results_<split>.md (DIR default work_dirs/docs_two_stage_seed<N>;
+# a val run keeps the test table), the stages' work dirs and logs under DIR.
+# PYTHON selects the interpreter (default .venv/bin/python).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PYTHON=${PYTHON:-.venv/bin/python}
@@ -116,7 +116,7 @@ EVAL=(model.test_cfg.flip=True test_dataloader.dataset.data_root="$DATA_ROOT"
 WHOLE=(test_dataloader.sampler.group_size=None)
 MIXED=(model.test_cfg.min_foreground=0.02 test_dataloader.sampler.type=CoSegPairSampler
        test_dataloader.sampler.neg_ratio=0.5 test_dataloader.sampler.seed=0)
-TABLE="$OUT/results.md"
+TABLE="$OUT/results_$SPLIT.md"
 {
     echo "| $SPLIT setting (flip) | mP | mJ | aJ | pooled J | mJ of the positives | negative images left empty (%) |"
     echo "|---|---|---|---|---|---|---|"
