@@ -128,14 +128,17 @@ def test_a_load_from_checkpoint_of_another_model_stops_before_training(
     other = str(tmp_path / 'other_model.pth')
     torch.save({'state_dict': {'encoder.weight': torch.zeros(3, 3)}}, other)
     work_dir = str(tmp_path / 'work')
-    proc = run_process([
-        PYTHON, 'tools/train.py', config, '--work-dir', work_dir,
-        '--cfg-options', f'load_from={other}'
-    ])
-    assert proc.returncode != 0
-    last = (proc.stdout + proc.stderr).strip().splitlines()[-1]
-    assert 'load_from does not fit' in last and 'other_model.pth' in last
-    assert not glob.glob(osp.join(work_dir, 'iter_*.pth'))
+    # with --resume and no checkpoint in the work dir yet, the run starts
+    # from load_from too, and the message says so
+    for resume in ([], ['--resume']):
+        proc = run_process([
+            PYTHON, 'tools/train.py', config, '--work-dir', work_dir,
+            *resume, '--cfg-options', f'load_from={other}'
+        ])
+        assert proc.returncode != 0
+        last = (proc.stdout + proc.stderr).strip().splitlines()[-1]
+        assert 'load_from does not fit' in last and 'other_model.pth' in last
+        assert not glob.glob(osp.join(work_dir, 'iter_*.pth'))
 
 
 def test_two_process_distributed_training_keeps_ranks_identical(tmp_path):
